@@ -1,0 +1,48 @@
+"""The exception types of decision; only the CLI turns them into messages and exit codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One located complaint about an input file: ``file:line:col: field: message``."""
+
+    file: str
+    line: int
+    column: int
+    field: str
+    message: str
+
+    def render(self) -> str:
+        """The one-line form shown to users."""
+        return f"{self.file}:{self.line}:{self.column}: {self.field}: {self.message}"
+
+
+class DecisionError(Exception):
+    """Base of every error decision raises on purpose."""
+
+
+class ProblemsError(DecisionError):
+    """Several located problems, reported together rather than stopping at the first."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(set(problems))
+        super().__init__("\n".join(p.render() for p in self.problems))
+
+
+class RulesError(ProblemsError):
+    """The rules folder is invalid: unknown names, broken references, bad values."""
+
+
+class ProfileError(ProblemsError):
+    """One or more domain profiles are invalid."""
+
+
+class UsageError(DecisionError):
+    """A command-line value is wrong (bad --threshold, unknown domain id, ...)."""
+
+
+class EngineError(DecisionError):
+    """The rules engine misbehaved: no rule matched, an action failed, a cycle."""

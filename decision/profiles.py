@@ -1,0 +1,328 @@
+"""Domain profiles: strict validation of ``domains/*.yaml`` against the rules' registries.
+
+The accepted score names and ordinal symbols come from ``rules/``, so the profile model
+is built per rulebook. Every problem is collected (all files, all fields) and reported
+with its file, line and field; nothing invalid reaches the engine.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, WithJsonSchema, create_model
+from pydantic_core import PydanticCustomError
+
+from decision.errors import Problem, ProfileError
+from decision.result import ScoreValue
+from decision.rulebook import Rulebook
+from decision.yaml_source import YamlDocument, YamlLoadError, load_yaml_file
+
+DETAIL_KEYS = ("value", "source", "note", "assumption")
+DomainKind = Literal["sector", "technology", "value-chain", "ecosystem"]
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+
+
+class DomainProfile(BaseModel):
+    """One validated domain: its identity and resolved scores with their provenance."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    kind: DomainKind | None = None
+    description: str | None = None
+    file: str
+    line: int
+    scores: dict[str, ScoreValue]
+    factors: dict[str, ScoreValue] = {}
+
+    def value(self, score: str) -> float | None:
+        """The numeric value of a score, or None when it is missing."""
+        entry = self.scores.get(score)
+        return None if entry is None else entry.value
+
+
+def _score_validator(rulebook: Rulebook):
+    symbols = rulebook.symbols
+    low, high = rulebook.scale.min, rulebook.scale.max
+    symbol_list = ", ".join(f'"{s}"' for s in symbols)
+
+    def number_or_symbol(raw: Any) -> tuple[float | None, str | None]:
+        if isinstance(raw, bool) or raw is None:
+            raise PydanticCustomError(
+                "score", "expected a number {low}-{high} or a symbol ({symbols}), got {got}",
+                {"low": f"{low:g}", "high": f"{high:g}", "symbols": symbol_list, "got": json.dumps(raw)},
+            )
+        if isinstance(raw, int | float):
+            value = float(raw)
+            if not math.isfinite(value):
+                raise PydanticCustomError("score", "score must be a finite number, got {got}", {"got": str(raw)})
+            if not low <= value <= high:
+                raise PydanticCustomError(
+                    "score", "score {got} is outside the scale {low}-{high}",
+                    {"got": f"{value:g}", "low": f"{low:g}", "high": f"{high:g}"},
+                )
+            return value, None
+        if isinstance(raw, str):
+            text = raw.strip()
+            if text in symbols:
+                return symbols[text], text
+            raise PydanticCustomError(
+                "score", 'unknown symbol "{got}" (known: {symbols}; or a number {low}-{high})',
+                {"got": raw, "symbols": symbol_list, "low": f"{low:g}", "high": f"{high:g}"},
+            )
+        raise PydanticCustomError(
+            "score", "expected a number, a symbol or a mapping with value/source/note, got {got}",
+            {"got": type(raw).__name__},
+        )
+
+    def validate(raw: Any) -> dict[str, Any]:
+        if isinstance(raw, dict):
+            for key in raw:
+                if key not in DETAIL_KEYS:
+                    raise PydanticCustomError(
+                        "score", 'unknown field "{key}" (allowed: {allowed})',
+                        {"key": str(key), "allowed": ", ".join(DETAIL_KEYS), "subkey": str(key)},
+                    )
+            if "value" not in raw:
+                raise PydanticCustomError("score", 'a score mapping needs a "value"', {})
+            for key in ("source", "note"):
+                if key in raw and not isinstance(raw[key], str):
+                    raise PydanticCustomError(
+                        "score", '"{key}" must be text', {"key": key, "subkey": key}
+                    )
+            if "assumption" in raw and not isinstance(raw["assumption"], bool):
+                raise PydanticCustomError(
+                    "score", '"assumption" must be true or false', {"subkey": "assumption"}
+                )
+            try:
+                value, symbol = number_or_symbol(raw["value"])
+            except PydanticCustomError as exc:
+                raise PydanticCustomError("score", exc.message(), {"subkey": "value"}) from None
+            return {
+                "value": value,
+                "symbol": symbol,
+                "source": raw.get("source"),
+                "note": raw.get("note"),
+                "assumption": raw.get("assumption", False),
+            }
+        value, symbol = number_or_symbol(raw)
+        return {"value": value, "symbol": symbol}
+
+    number_schema = {"type": "number", "minimum": low, "maximum": high}
+    symbol_schema = {"type": "string", "enum": list(symbols)}
+    schema = {
+        "anyOf": [
+            number_schema,
+            symbol_schema,
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["value"],
+                "properties": {
+                    "value": {"anyOf": [number_schema, symbol_schema]},
+                    "source": {"type": "string", "description": "where the figure comes from"},
+                    "note": {"type": "string", "description": "how the value was obtained"},
+                    "assumption": {"type": "boolean", "description": "an argued assumption, not a measured figure"},
+                },
+            },
+        ]
+    }
+    return Annotated[Any, PlainValidator(validate), WithJsonSchema(schema)]
+
+
+@lru_cache(maxsize=32)
+def profile_models(rulebook: Rulebook) -> tuple[type[BaseModel], type[BaseModel]]:
+    """The pydantic models of one profile and of a ``domains:`` list, for this rulebook."""
+    score_type = _score_validator(rulebook)
+    strict = ConfigDict(extra="forbid")
+    scores_model = create_model(
+        "Scores",
+        __config__=strict,
+        **{
+            name: (score_type | None, Field(default=None, description=f"{definition.label}: {definition.measured_by}"))
+            for name, definition in rulebook.scores.items()
+        },
+    )
+    factors_model = create_model(
+        "FeasibilityFactors",
+        __config__=strict,
+        **{
+            name: (score_type | None, Field(default=None, description=definition.label))
+            for name, definition in rulebook.factors.items()
+        },
+    )
+    profile_model = create_model(
+        "DomainProfileFile",
+        __config__=strict,
+        id=(str, Field(pattern=ID_PATTERN, description="unique lowercase slug")),
+        name=(str, Field(min_length=1)),
+        kind=(DomainKind | None, None),
+        description=(str | None, None),
+        scores=(scores_model, Field(default_factory=scores_model)),
+        feasibility_factors=(factors_model | None, None),
+    )
+    list_model = create_model(
+        "DomainListFile",
+        __config__=strict,
+        domains=(list[profile_model], Field(min_length=1)),
+    )
+    return profile_model, list_model
+
+
+def profile_json_schema(rulebook: Rulebook) -> dict[str, Any]:
+    """JSON Schema of a profile file: one domain, or a list under ``domains:``."""
+    single, many = profile_models(rulebook)
+    single_schema = single.model_json_schema()
+    many_schema = many.model_json_schema()
+    definitions = {**single_schema.pop("$defs", {}), **many_schema.pop("$defs", {})}
+    definitions["DomainProfileFile"] = single_schema
+    many_schema["properties"]["domains"]["items"] = {"$ref": "#/$defs/DomainProfileFile"}
+    definitions["DomainListFile"] = many_schema
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "decision domain profile",
+        "anyOf": [{"$ref": "#/$defs/DomainProfileFile"}, {"$ref": "#/$defs/DomainListFile"}],
+        "$defs": definitions,
+    }
+
+
+def _problems_from(document: YamlDocument, error: ValidationError, prefix: tuple) -> list[Problem]:
+    problems = []
+    for item in error.errors():
+        loc = (*prefix, *item["loc"])
+        ctx = item.get("ctx") or {}
+        prefer_key = False
+        if "subkey" in ctx:
+            loc = (*loc, ctx["subkey"])
+            prefer_key = ctx["subkey"] not in ("value",)
+        if item["type"] == "extra_forbidden":
+            section = loc[-2] if len(loc) >= 2 else ""
+            noun = {"scores": "score", "feasibility_factors": "feasibility factor"}.get(str(section), "field")
+            message = f'unknown {noun} "{loc[-1]}"'
+            prefer_key = True
+        elif item["type"] == "missing":
+            message = "required field is missing"
+        else:
+            message = item["msg"]
+        field_name = ".".join(str(part) for part in loc if not isinstance(part, int)) or "file"
+        problems.append(document.problem(loc, field_name, message, prefer_key=prefer_key))
+    return problems
+
+
+def _resolve(raw_scores: dict, document: YamlDocument, loc: tuple, origin_path: str) -> dict[str, ScoreValue]:
+    resolved: dict[str, ScoreValue] = {}
+    for name, detail in raw_scores.items():
+        if detail is None:
+            continue
+        line, _ = document.position((*loc, name))
+        resolved[name] = ScoreValue(origin="profile", location=f"{origin_path}:{line}", **detail)
+    return resolved
+
+
+def _with_derived_feasibility(scores: dict[str, ScoreValue], factors: dict[str, ScoreValue]) -> dict[str, ScoreValue]:
+    given = scores.get("feasibility")
+    if given is not None and given.value is not None:
+        return scores
+    present = {name: factor for name, factor in factors.items() if factor.value is not None}
+    if not present:
+        return scores
+    weakest = min(present, key=lambda name: present[name].value)
+    derived = ScoreValue(
+        value=present[weakest].value,
+        origin="derived",
+        location=present[weakest].location,
+        note=(
+            f"weakest of the feasibility factors given ({', '.join(sorted(present))}): {weakest}"
+        ),
+        assumption=any(f.assumption for f in present.values()),
+    )
+    return {**scores, "feasibility": derived}
+
+
+def profile_files(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
+    """Expand files and folders (``*.yaml``/``*.yml``, sorted) into a list of files."""
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+            if not found:
+                problems.append(Problem(str(path), 1, 1, "path", "folder holds no .yaml or .yml file"))
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(Problem(str(path), 1, 1, "path", "no such file or folder"))
+    return files, problems
+
+
+def load_profiles(paths: Iterable[Path], rulebook: Rulebook) -> list[DomainProfile]:
+    """Load every profile under ``paths``; raise ProfileError listing all problems."""
+    files, problems = profile_files(paths)
+    single, many = profile_models(rulebook)
+    profiles: list[DomainProfile] = []
+    first_seen: dict[str, str] = {}
+    known = ", ".join(rulebook.scores)
+    known_factors = ", ".join(rulebook.factors)
+    for path in files:
+        try:
+            document = load_yaml_file(path)
+        except YamlLoadError as exc:
+            problems.append(exc.problem)
+            continue
+        data = document.data
+        if isinstance(data, dict) and "domains" in data:
+            model = many
+        elif isinstance(data, dict):
+            model = single
+        else:
+            problems.append(document.problem((), "file", "expected a domain mapping or a 'domains:' list"))
+            continue
+        try:
+            parsed = model.model_validate(data)
+        except ValidationError as exc:
+            for problem in _problems_from(document, exc, ()):
+                # The generated models know the registries; the message should too.
+                if problem.message.startswith("unknown score"):
+                    problem = replace(problem, message=f"{problem.message} (known: {known})")
+                elif problem.message.startswith("unknown feasibility factor"):
+                    problem = replace(problem, message=f"{problem.message} (known: {known_factors})")
+                problems.append(problem)
+            continue
+        entries = parsed.domains if model is many else [parsed]
+        for index, entry in enumerate(entries):
+            loc = ("domains", index) if model is many else ()
+            line, _ = document.position(loc)
+            if entry.id in first_seen:
+                problems.append(
+                    document.problem((*loc, "id"), "id", f'duplicate id "{entry.id}" (first in {first_seen[entry.id]})')
+                )
+                continue
+            first_seen[entry.id] = f"{path}:{document.position((*loc, 'id'))[0]}"
+            raw_scores = entry.scores.model_dump()
+            raw_factors = entry.feasibility_factors.model_dump() if entry.feasibility_factors else {}
+            scores = _resolve(raw_scores, document, (*loc, "scores"), str(path))
+            factors = _resolve(raw_factors, document, (*loc, "feasibility_factors"), str(path))
+            profiles.append(
+                DomainProfile(
+                    id=entry.id,
+                    name=entry.name,
+                    kind=entry.kind,
+                    description=entry.description,
+                    file=str(path),
+                    line=line,
+                    scores=_with_derived_feasibility(scores, factors),
+                    factors=factors,
+                )
+            )
+    if problems:
+        raise ProfileError(problems)
+    return profiles

@@ -1,0 +1,131 @@
+"""The one result model. Every renderer (table, json, csv, markdown) writes from it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Outcome = Literal["yes", "no", "unknown"]
+Category = Literal["strong", "ecosystem-gap", "moonshot", "no-focus", "undetermined"]
+
+# Where a value came from. Precedence, highest first: a command-line override
+# (--threshold), then the profile file, then the rules folder's default.
+Origin = Literal["profile", "derived", "rules", "--threshold", "--set"]
+
+
+class ScoreValue(BaseModel):
+    """A score as read: its number (None = missing) and where it came from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    value: float | None
+    symbol: str | None = None
+    source: str | None = None
+    note: str | None = None
+    assumption: bool = False
+    origin: Origin = "profile"
+    location: str | None = None
+
+
+class Reading(BaseModel):
+    """One score compared with its threshold inside a test."""
+
+    score: str
+    value: float | None
+    op: str
+    threshold: float
+    threshold_origin: str
+    passed: bool | None
+
+
+class Step(BaseModel):
+    """One test the engine took: which node, what it read, what it decided."""
+
+    node: str
+    node_name: str
+    criterion: str
+    criterion_key: str
+    question: str
+    combine: Literal["any", "all"]
+    readings: list[Reading]
+    outcome: Outcome
+    next: str
+    rule: str
+    cite: str
+    interpretation: str | None = None
+
+
+class LeafRef(BaseModel):
+    """The leaf a path ended in."""
+
+    code: str
+    name: str
+    category: str
+    variant: str | None
+    reason: str
+    missing_links: list[str]
+    cite: str
+    interpretation: str | None = None
+
+
+class ActionRef(BaseModel):
+    """A policy action attached to a result, and why it is there."""
+
+    code: str
+    name: str
+    text: str
+    cite: str
+    interpretation: bool
+    because: str
+
+
+class Notice(BaseModel):
+    """A warning on a result: coded, so audits and tests can refer to it."""
+
+    code: str
+    message: str
+
+
+class Alternative(BaseModel):
+    """Where a path would end under one assumption about the unknown tests."""
+
+    assumptions: list[str]
+    category: str
+    variant: str | None
+    leaf: str
+    path: list[Step]
+
+
+class DomainResult(BaseModel):
+    """The classification of one domain, with everything needed to explain it."""
+
+    id: str
+    name: str
+    file: str
+    category: Category
+    variant: str | None
+    leaf: LeafRef | None
+    reason: str
+    path: list[Step]
+    missing_links: list[str]
+    actions: list[ActionRef]
+    warnings: list[Notice]
+    blocking: list[str]
+    reachable: list[str]
+    alternatives: list[Alternative]
+    feasibility: Step | None
+    scores: dict[str, ScoreValue]
+    factors: dict[str, ScoreValue]
+    thresholds: dict[str, ThresholdUsed]
+
+
+class ThresholdUsed(BaseModel):
+    """A threshold in force for a run, and where its value came from."""
+
+    value: float
+    op: str
+    origin: str
+
+
+DomainResult.model_rebuild()

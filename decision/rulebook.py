@@ -1,0 +1,497 @@
+"""The rules folder: the tree, criteria, thresholds, actions and scales, validated.
+
+Everything VARIO's framework says lives in ``rules/*.yaml``; this module reads it,
+checks every name against an explicit registry and every reference for a target, and
+reports each problem as ``file:line:col: CODE: message``. Nothing unknown is skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from decision.errors import Problem, RulesError, UsageError
+from decision.yaml_source import YamlDocument, YamlLoadError, load_yaml_file
+
+RULE_FILES = ("scales.yaml", "scores.yaml", "thresholds.yaml", "criteria.yaml", "tree.yaml", "actions.yaml")
+
+# Comparison operators a threshold may use, with the durable-rules operator and the
+# operator of the negation (what "fails the test" means for a present score).
+OPERATORS: dict[str, tuple[str, str]] = {
+    ">=": ("$gte", "$lt"),
+    ">": ("$gt", "$lte"),
+}
+NEGATED_SYMBOL = {">=": "<", ">": "<="}
+
+NAME_PATTERN = r"^[a-z][a-z0-9-]*(\.[a-z0-9-]+)*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Scale(_Strict):
+    min: float
+    max: float
+    cite: str
+
+
+class ScalesFile(_Strict):
+    scale: Scale
+    symbols: dict[str, float | None]
+
+
+class ScoreDef(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z_]*$")
+    label: str
+    dimension: str
+    measured_by: str
+    cite: str
+
+
+class FactorDef(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z_]*$")
+    label: str
+    actions: list[str] = []
+
+
+class ScoresFile(_Strict):
+    scores: list[ScoreDef]
+    feasibility_factors: list[FactorDef] = []
+
+
+class Threshold(_Strict):
+    value: float
+    op: str
+    meaning: str
+    cite: str
+    interpretation: str | None = None
+    origin: str = "rules"
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return value
+
+
+class ThresholdsFile(_Strict):
+    thresholds: dict[str, Threshold]
+
+
+class Criterion(_Strict):
+    code: str = Field(pattern=r"^VC\d{2}$")
+    key: str
+    name: str = Field(pattern=NAME_PATTERN)
+    question: str
+    any_of: list[str] | None = None
+    all_of: list[str] | None = None
+    cite: str
+    interpretation: str | None = None
+
+    @property
+    def scores(self) -> list[str]:
+        """The scores this criterion reads."""
+        return list(self.any_of or self.all_of or [])
+
+    @property
+    def combine(self) -> Literal["any", "all"]:
+        """How the per-score comparisons combine."""
+        return "any" if self.any_of is not None else "all"
+
+
+class CriteriaFile(_Strict):
+    criteria: list[Criterion]
+
+
+class Labelled(_Strict):
+    label: str
+    cite: str
+
+
+class MissingLink(_Strict):
+    label: str
+    actions: list[str]
+
+
+class FeasibilitySetting(_Strict):
+    criterion: str
+    mode: Literal["warn"]
+    cite: str
+
+
+class Node(_Strict):
+    code: str = Field(pattern=r"^VT\d{2}$")
+    name: str = Field(pattern=NAME_PATTERN)
+    criterion: str
+    if_yes: str
+    if_no: str
+    cite: str
+    interpretation: str | None = None
+
+
+class Leaf(_Strict):
+    code: str = Field(pattern=r"^VL\d{2}$")
+    name: str = Field(pattern=NAME_PATTERN)
+    category: str
+    variant: str | None = None
+    missing_links: list[str] = []
+    reason: str
+    actions: list[str]
+    cite: str
+    interpretation: str | None = None
+
+
+class TreeFile(_Strict):
+    root: str
+    categories: dict[str, Labelled]
+    variants: dict[str, Labelled]
+    missing_links: dict[str, MissingLink]
+    feasibility: FeasibilitySetting
+    nodes: list[Node]
+    leaves: list[Leaf]
+
+
+class Action(_Strict):
+    code: str = Field(pattern=r"^VA\d{2}$")
+    name: str = Field(pattern=NAME_PATTERN)
+    text: str = Field(min_length=10)
+    cite: str
+    interpretation: bool = False
+
+
+class ActionsFile(_Strict):
+    actions: list[Action]
+
+
+@dataclass(frozen=True, eq=False)
+class Rulebook:
+    """The validated rules of one folder, with thresholds possibly overridden for a run."""
+
+    directory: Path
+    scale: Scale
+    symbols: dict[str, float | None]
+    scores: dict[str, ScoreDef]
+    factors: dict[str, FactorDef]
+    thresholds: dict[str, Threshold]
+    criteria: dict[str, Criterion]
+    categories: dict[str, Labelled]
+    variants: dict[str, Labelled]
+    missing_links: dict[str, MissingLink]
+    feasibility: FeasibilitySetting
+    root: str
+    nodes: dict[str, Node]
+    leaves: dict[str, Leaf]
+    actions: dict[str, Action]
+    file_digests: dict[str, str] = field(default_factory=dict)
+    positions: dict[str, str] = field(default_factory=dict)
+
+    def criterion_by_key(self, key: str) -> Criterion:
+        """Look up a criterion by its short key (E, IT, S, G, P, F)."""
+        for criterion in self.criteria.values():
+            if criterion.key == key:
+                return criterion
+        raise KeyError(key)
+
+    def with_thresholds(self, overrides: dict[str, float], origin: str = "--threshold") -> Rulebook:
+        """A copy with some thresholds replaced; names are score names, values on the scale."""
+        if not overrides:
+            return self
+        thresholds = dict(self.thresholds)
+        for name, value in overrides.items():
+            if name not in thresholds:
+                known = ", ".join(sorted(thresholds))
+                raise UsageError(f'{origin} {name}={value}: unknown score "{name}" (known: {known})')
+            if not math.isfinite(value) or not self.scale.min <= value <= self.scale.max:
+                raise UsageError(
+                    f"{origin} {name}={value}: a threshold must lie within "
+                    f"{self.scale.min:g}-{self.scale.max:g}"
+                )
+            thresholds[name] = thresholds[name].model_copy(update={"value": value, "origin": origin})
+        return replace(self, thresholds=thresholds)
+
+    def identity(self) -> str:
+        """A digest of the rules files and the thresholds in force (names rule sets)."""
+        digest = hashlib.sha256()
+        for name in sorted(self.file_digests):
+            digest.update(f"{name}={self.file_digests[name]}\n".encode())
+        for name in sorted(self.thresholds):
+            threshold = self.thresholds[name]
+            digest.update(f"{name}{threshold.op}{threshold.value!r}\n".encode())
+        return digest.hexdigest()[:16]
+
+
+def parse_threshold_options(options: list[str] | None) -> dict[str, float]:
+    """Turn repeated ``NAME=VALUE`` strings into a mapping, rejecting malformed ones."""
+    overrides: dict[str, float] = {}
+    for option in options or []:
+        name, sep, raw = option.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UsageError(f'--threshold "{option}": expected NAME=VALUE, e.g. science=4.5')
+        try:
+            value = float(raw)
+        except ValueError:
+            raise UsageError(f'--threshold "{option}": "{raw}" is not a number') from None
+        overrides[name] = value
+    return overrides
+
+
+def _pydantic_problems(document: YamlDocument, error: ValidationError) -> list[Problem]:
+    problems = []
+    for item in error.errors():
+        loc = tuple(item["loc"])
+        field_name = ".".join(str(part) for part in loc) or "file"
+        if item["type"] == "extra_forbidden":
+            message = f'unknown field "{loc[-1]}"'
+            problems.append(document.problem(loc, field_name, message, prefer_key=True))
+        else:
+            problems.append(document.problem(loc, field_name, item["msg"]))
+    return problems
+
+
+def _located(document: YamlDocument, loc: tuple, code: str, message: str) -> Problem:
+    line, column = document.position(loc)
+    return Problem(str(document.path), line, column, code, message)
+
+
+def load_rulebook(directory: Path) -> Rulebook:
+    """Load and cross-check every rules file in ``directory``; raise RulesError listing all problems."""
+    directory = Path(directory)
+    problems: list[Problem] = []
+    if not directory.is_dir():
+        raise RulesError([Problem(str(directory), 1, 1, "rules", "not a folder of rules files")])
+
+    documents: dict[str, YamlDocument] = {}
+    parsed: dict[str, Any] = {}
+    digests: dict[str, str] = {}
+    models = {
+        "scales.yaml": ScalesFile,
+        "scores.yaml": ScoresFile,
+        "thresholds.yaml": ThresholdsFile,
+        "criteria.yaml": CriteriaFile,
+        "tree.yaml": TreeFile,
+        "actions.yaml": ActionsFile,
+    }
+    for name, model in models.items():
+        path = directory / name
+        if not path.is_file():
+            problems.append(Problem(str(path), 1, 1, "file", "missing rules file"))
+            continue
+        digests[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+        try:
+            document = load_yaml_file(path)
+        except YamlLoadError as exc:
+            problems.append(exc.problem)
+            continue
+        documents[name] = document
+        if not isinstance(document.data, dict):
+            problems.append(document.problem((), "file", "expected a mapping at the top level"))
+            continue
+        try:
+            parsed[name] = model.model_validate(document.data)
+        except ValidationError as exc:
+            problems.extend(_pydantic_problems(document, exc))
+    if problems:
+        raise RulesError(problems)
+
+    scales: ScalesFile = parsed["scales.yaml"]
+    scores_file: ScoresFile = parsed["scores.yaml"]
+    thresholds_file: ThresholdsFile = parsed["thresholds.yaml"]
+    criteria_file: CriteriaFile = parsed["criteria.yaml"]
+    tree: TreeFile = parsed["tree.yaml"]
+    actions_file: ActionsFile = parsed["actions.yaml"]
+    d_scales, d_scores = documents["scales.yaml"], documents["scores.yaml"]
+    d_thresholds, d_criteria = documents["thresholds.yaml"], documents["criteria.yaml"]
+    d_tree, d_actions = documents["tree.yaml"], documents["actions.yaml"]
+
+    if scales.scale.min >= scales.scale.max:
+        problems.append(_located(d_scales, ("scale",), "scale", "min must be below max"))
+    for symbol, value in scales.symbols.items():
+        if value is not None and not scales.scale.min <= value <= scales.scale.max:
+            problems.append(
+                _located(d_scales, ("symbols", symbol), "symbols", f'"{symbol}" maps outside the scale')
+            )
+
+    def unique(items, document, section, attribute="code"):
+        seen: dict[str, int] = {}
+        for index, item in enumerate(items):
+            key = getattr(item, attribute)
+            if key in seen:
+                problems.append(
+                    _located(document, (section, index, attribute), key, f'duplicate {attribute} "{key}"')
+                )
+            seen[key] = index
+        return {getattr(item, attribute): item for item in items}
+
+    scores = unique(scores_file.scores, d_scores, "scores", "name")
+    factors = unique(scores_file.feasibility_factors, d_scores, "feasibility_factors", "name")
+    criteria = unique(criteria_file.criteria, d_criteria, "criteria")
+    unique(criteria_file.criteria, d_criteria, "criteria", "key")
+    nodes = unique(tree.nodes, d_tree, "nodes")
+    leaves = unique(tree.leaves, d_tree, "leaves")
+    actions = unique(actions_file.actions, d_actions, "actions")
+    unique(actions_file.actions, d_actions, "actions", "name")
+    unique([*tree.nodes, *tree.leaves], d_tree, "nodes", "name")
+
+    def known_actions(codes, document, loc, owner):
+        for index, code in enumerate(codes):
+            if code not in actions:
+                problems.append(_located(document, (*loc, index), owner, f'unknown action "{code}"'))
+
+    for index, factor in enumerate(scores_file.feasibility_factors):
+        known_actions(factor.actions, d_scores, ("feasibility_factors", index, "actions"), factor.name)
+
+    for name, threshold in thresholds_file.thresholds.items():
+        if name not in scores:
+            problems.append(_located(d_thresholds, ("thresholds", name), name, f'unknown score "{name}"'))
+        if threshold.op not in OPERATORS:
+            problems.append(
+                _located(
+                    d_thresholds,
+                    ("thresholds", name, "op"),
+                    name,
+                    f'unknown operator "{threshold.op}" (known: {", ".join(OPERATORS)})',
+                )
+            )
+        if not scales.scale.min <= threshold.value <= scales.scale.max:
+            problems.append(
+                _located(d_thresholds, ("thresholds", name, "value"), name, "threshold outside the scale")
+            )
+
+    for index, criterion in enumerate(criteria_file.criteria):
+        loc = ("criteria", index)
+        if (criterion.any_of is None) == (criterion.all_of is None):
+            problems.append(_located(d_criteria, loc, criterion.code, "give exactly one of any_of, all_of"))
+            continue
+        field_name = "any_of" if criterion.any_of is not None else "all_of"
+        if not criterion.scores:
+            problems.append(_located(d_criteria, (*loc, field_name), criterion.code, "lists no score"))
+        for position, score in enumerate(criterion.scores):
+            if score not in scores:
+                problems.append(
+                    _located(d_criteria, (*loc, field_name, position), criterion.code, f'unknown score "{score}"')
+                )
+            elif score not in thresholds_file.thresholds:
+                problems.append(
+                    _located(
+                        d_criteria, (*loc, field_name, position), criterion.code, f'score "{score}" has no threshold'
+                    )
+                )
+
+    if tree.feasibility.criterion not in criteria:
+        problems.append(
+            _located(
+                d_tree, ("feasibility", "criterion"), "feasibility", f'unknown criterion "{tree.feasibility.criterion}"'
+            )
+        )
+    for link, definition in tree.missing_links.items():
+        known_actions(definition.actions, d_tree, ("missing_links", link, "actions"), link)
+
+    targets = set(nodes) | set(leaves)
+    if tree.root not in nodes:
+        problems.append(_located(d_tree, ("root",), "root", f'unknown node "{tree.root}"'))
+    for index, node in enumerate(tree.nodes):
+        if node.criterion not in criteria:
+            problems.append(
+                _located(d_tree, ("nodes", index, "criterion"), node.code, f'unknown criterion "{node.criterion}"')
+            )
+        for branch in ("if_yes", "if_no"):
+            target = getattr(node, branch)
+            if target not in targets:
+                problems.append(
+                    _located(d_tree, ("nodes", index, branch), node.code, f'unknown node or leaf "{target}"')
+                )
+    for index, leaf in enumerate(tree.leaves):
+        loc = ("leaves", index)
+        if leaf.category not in tree.categories:
+            problems.append(
+                _located(d_tree, (*loc, "category"), leaf.code, f'unknown category "{leaf.category}"')
+            )
+        if leaf.variant is not None and leaf.variant not in tree.variants:
+            problems.append(_located(d_tree, (*loc, "variant"), leaf.code, f'unknown variant "{leaf.variant}"'))
+        for position, link in enumerate(leaf.missing_links):
+            if link not in tree.missing_links:
+                problems.append(
+                    _located(d_tree, (*loc, "missing_links", position), leaf.code, f'unknown missing link "{link}"')
+                )
+        known_actions(leaf.actions, d_tree, (*loc, "actions"), leaf.code)
+
+    if not problems:
+        problems.extend(_structure_problems(tree, nodes, leaves, d_tree))
+    if problems:
+        raise RulesError(problems)
+
+    return Rulebook(
+        directory=directory,
+        scale=scales.scale,
+        symbols=dict(scales.symbols),
+        scores=scores,
+        factors=factors,
+        thresholds=dict(thresholds_file.thresholds),
+        criteria=criteria,
+        categories=dict(tree.categories),
+        variants=dict(tree.variants),
+        missing_links=dict(tree.missing_links),
+        feasibility=tree.feasibility,
+        root=tree.root,
+        nodes=nodes,
+        leaves=leaves,
+        actions=actions,
+        file_digests=digests,
+        positions={
+            code: f"{d_tree.path}:{d_tree.position(('nodes' if code.startswith('VT') else 'leaves', i))[0]}"
+            for group in (tree.nodes, tree.leaves)
+            for i, item in enumerate(group)
+            for code in [item.code]
+        },
+    )
+
+
+def _structure_problems(tree: TreeFile, nodes, leaves, document: YamlDocument) -> list[Problem]:
+    """Cycles, and nodes or leaves no path reaches."""
+    problems: list[Problem] = []
+    index_of = {node.code: ("nodes", i) for i, node in enumerate(tree.nodes)}
+    index_of.update({leaf.code: ("leaves", i) for i, leaf in enumerate(tree.leaves)})
+    reached: set[str] = set()
+
+    def visit(code: str, trail: tuple[str, ...]) -> None:
+        if code in trail:
+            cycle = " -> ".join((*trail[trail.index(code) :], code))
+            problems.append(_located(document, index_of[code], code, f"cycle in the tree: {cycle}"))
+            return
+        reached.add(code)
+        if code in nodes:
+            node = nodes[code]
+            visit(node.if_yes, (*trail, code))
+            visit(node.if_no, (*trail, code))
+
+    visit(tree.root, ())
+    for code in index_of:
+        if code not in reached:
+            problems.append(_located(document, index_of[code], code, "no path from the root reaches it"))
+    return problems
+
+
+def shipped_data_dir(kind: str) -> Path:
+    """The shipped ``rules`` or ``domains`` folder: the checkout's, or the wheel's copy."""
+    package_dir = Path(__file__).resolve().parent
+    for candidate in (package_dir / "_shipped" / kind, package_dir.parent / kind):
+        if candidate.is_dir():
+            return candidate
+    raise UsageError(f"cannot find the shipped {kind}/ folder; pass a path explicitly")
+
+
+_CODE = re.compile(r"^V[TLCA]\d{2}$")
+
+
+def is_code(text: str) -> bool:
+    """True for a permanent code such as VT03, VL05, VC02 or VA14."""
+    return bool(_CODE.match(text))

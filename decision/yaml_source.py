@@ -1,0 +1,150 @@
+"""Safe YAML loading that remembers where every value stood in its file.
+
+Analysts and auditors need every complaint to name a file, a line and a field, so the
+loader keeps the position of each key and value. It refuses what a data file never
+needs and what can hurt: object tags, anchors and aliases (an alias bomb cannot expand
+here), duplicate keys, and files too large to be a profile or a rules file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from decision.errors import Problem
+
+# Profiles and rules are a few kilobytes; a file a thousand times that is a mistake.
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass
+class YamlDocument:
+    """Parsed YAML data plus the (line, column) of every key and value, 1-based."""
+
+    path: Path
+    data: Any
+    value_positions: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+
+    def position(self, loc: PathKey, *, prefer_key: bool = False) -> tuple[int, int]:
+        """Best known position for a location: the deepest known prefix of it."""
+        loc = tuple(loc)
+        while True:
+            if prefer_key and loc in self.key_positions:
+                return self.key_positions[loc]
+            if loc in self.value_positions:
+                return self.value_positions[loc]
+            if loc in self.key_positions:
+                return self.key_positions[loc]
+            if not loc:
+                return (1, 1)
+            loc = loc[:-1]
+
+    def problem(self, loc: PathKey, field_name: str, message: str, *, prefer_key=False) -> Problem:
+        """A problem anchored at the position of ``loc`` in this document."""
+        line, column = self.position(loc, prefer_key=prefer_key)
+        return Problem(str(self.path), line, column, field_name, message)
+
+
+class YamlLoadError(Exception):
+    """Raised with a located problem when a file cannot be read as safe YAML."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(problem.render())
+        self.problem = problem
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """SafeLoader that refuses anchors and aliases while composing."""
+
+    def compose_node(self, parent, index):  # noqa: D401 - PyYAML hook
+        if self.check_event(yaml.events.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in decision files", event.start_mark
+            )
+        event = self.peek_event()
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            raise yaml.composer.ComposerError(
+                None, None, f"anchors (&{anchor}) are not allowed in decision files", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def _position(node: Node) -> tuple[int, int]:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def load_yaml_file(path: Path) -> YamlDocument:
+    """Read ``path`` as one safe YAML document; raise YamlLoadError with its position."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise YamlLoadError(
+                Problem(str(path), 1, 1, "file", f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")
+            )
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise YamlLoadError(Problem(str(path), 1, 1, "file", f"not UTF-8 text ({exc.reason})")) from None
+    except OSError as exc:
+        raise YamlLoadError(Problem(str(path), 1, 1, "file", f"cannot read: {exc.strerror}")) from None
+    return load_yaml_text(text, path)
+
+
+def load_yaml_text(text: str, path: Path) -> YamlDocument:
+    """Parse YAML text attributed to ``path`` (used for files and for tests)."""
+    loader = _NoAliasLoader(text)
+    try:
+        root = loader.get_single_node()
+        document = YamlDocument(path=Path(path), data=None)
+        document.data = _construct(loader, root, (), document) if root is not None else None
+        return document
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        message = exc.problem or str(exc)
+        if exc.context and "aliases" not in message and "anchors" not in message:
+            message = f"{exc.context}: {message}"
+        raise YamlLoadError(Problem(str(path), line, column, "yaml", message)) from None
+    except yaml.YAMLError as exc:
+        raise YamlLoadError(Problem(str(path), 1, 1, "yaml", str(exc))) from None
+    finally:
+        loader.dispose()
+
+
+def _construct(loader: yaml.SafeLoader, node: Node, loc: PathKey, document: YamlDocument) -> Any:
+    document.value_positions[loc] = _position(node)
+    if isinstance(node, MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "mapping keys must be plain text", key_node.start_mark
+                )
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise yaml.constructor.ConstructorError(
+                    None, None, "merge keys (<<) are not allowed", key_node.start_mark
+                )
+            key = loader.construct_object(key_node)
+            if not isinstance(key, str):
+                key = str(key)
+            if key in result:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f'duplicate key "{key}"', key_node.start_mark
+                )
+            document.key_positions[(*loc, key)] = _position(key_node)
+            result[key] = _construct(loader, value_node, (*loc, key), document)
+        return result
+    if isinstance(node, SequenceNode):
+        return [
+            _construct(loader, item, (*loc, index), document) for index, item in enumerate(node.value)
+        ]
+    return loader.construct_object(node, deep=True)
