@@ -183,7 +183,9 @@ class Engine:
                 message[score] = float(value)
         return message
 
-    def fire(self, node: str, scores: dict[str, float | None], *, all_matches: bool = False) -> list[str]:
+    def fire(
+        self, node: str, scores: dict[str, float | None], *, all_matches: bool = False
+    ) -> list[str]:
         """Post the scores at ``node``; return the names of the rules that fired.
 
         With ``all_matches`` the message is asserted as a fact, so every matching rule
@@ -223,7 +225,12 @@ class Engine:
         rulebook = self.rulebook
         if node_code == FEASIBILITY_NODE:
             criterion = rulebook.criteria[rulebook.feasibility.criterion]
-            name, cite, interpretation, targets = "feasibility", rulebook.feasibility.cite, None, ("", "")
+            name, cite, interpretation, targets = (
+                "feasibility",
+                rulebook.feasibility.cite,
+                None,
+                ("", ""),
+            )
         else:
             node = rulebook.nodes[node_code]
             criterion = rulebook.criteria[node.criterion]
@@ -281,16 +288,24 @@ class Engine:
         node = self.rulebook.nodes[code]
         for outcome, target in (("yes", node.if_yes), ("no", node.if_no)):
             yield from self._explore(
-                target, profile, [*path, step], [*assumptions, f"{code} {step.criterion_key}={outcome}"]
+                target,
+                profile,
+                [*path, step],
+                [*assumptions, f"{code} {step.criterion_key}={outcome}"],
             )
 
     def classify(self, profile: DomainProfile) -> DomainResult:
         """Walk the tree for one profile and build its full, explained result."""
         rulebook = self.rulebook
         endings = list(self._explore(rulebook.root, profile, [], []))
-        outcomes = {(rulebook.leaves[leaf].category, rulebook.leaves[leaf].variant) for leaf, _, _ in endings}
+        outcomes = {
+            (rulebook.leaves[leaf].category, rulebook.leaves[leaf].variant)
+            for leaf, _, _ in endings
+        }
         leaf_codes = list(dict.fromkeys(leaf for leaf, _, _ in endings))
-        first_unknown = next((i for i, s in enumerate(endings[0][1]) if s.outcome == "unknown"), None)
+        first_unknown = next(
+            (i for i, s in enumerate(endings[0][1]) if s.outcome == "unknown"), None
+        )
         path = endings[0][1] if first_unknown is None else endings[0][1][: first_unknown + 1]
         alternatives = []
         if first_unknown is not None:
@@ -312,7 +327,9 @@ class Engine:
             category, variant = next(iter(outcomes))
             candidate_leaves = [rulebook.leaves[code] for code in leaf_codes]
             missing_links = [
-                link for link in candidate_leaves[0].missing_links if all(link in c.missing_links for c in candidate_leaves)
+                link
+                for link in candidate_leaves[0].missing_links
+                if all(link in c.missing_links for c in candidate_leaves)
             ]
             if len(leaf_codes) == 1:
                 leaf = candidate_leaves[0]
@@ -343,7 +360,9 @@ class Engine:
                 )
                 reason = f"{category} whichever way the missing {', '.join(unsure)} turn out"
                 leaf_actions = [
-                    code for code in candidate_leaves[0].actions if all(code in c.actions for c in candidate_leaves)
+                    code
+                    for code in candidate_leaves[0].actions
+                    if all(code in c.actions for c in candidate_leaves)
                 ]
                 because = f"common to leaves {', '.join(leaf_codes)}"
             actions.extend(self._action(code, because) for code in leaf_actions)
@@ -440,7 +459,9 @@ class Engine:
                 unique.append(action)
         return unique
 
-    def _feasibility_warnings(self, step: Step, profile: DomainProfile, actions: list[ActionRef]) -> list[Notice]:
+    def _feasibility_warnings(
+        self, step: Step, profile: DomainProfile, actions: list[ActionRef]
+    ) -> list[Notice]:
         rulebook = self.rulebook
         threshold = rulebook.thresholds[rulebook.criteria[rulebook.feasibility.criterion].scores[0]]
         if step.outcome == "unknown":
@@ -467,7 +488,9 @@ class Engine:
                 for code in rulebook.factors[name].actions:
                     actions.append(self._action(code, f"weak feasibility factor: {name}"))
         else:
-            detail = "no factor breakdown given (add feasibility_factors to see which actions apply)"
+            detail = (
+                "no factor breakdown given (add feasibility_factors to see which actions apply)"
+            )
         return [
             Notice(
                 code=W_FEASIBILITY_WEAK,

@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import replace
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, WithJsonSchema, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    WithJsonSchema,
+    create_model,
+)
 from pydantic_core import PydanticCustomError
 
 from decision.errors import Problem, ProfileError
@@ -56,16 +64,25 @@ def _score_validator(rulebook: Rulebook):
     def number_or_symbol(raw: Any) -> tuple[float | None, str | None]:
         if isinstance(raw, bool) or raw is None:
             raise PydanticCustomError(
-                "score", "expected a number {low}-{high} or a symbol ({symbols}), got {got}",
-                {"low": f"{low:g}", "high": f"{high:g}", "symbols": symbol_list, "got": json.dumps(raw)},
+                "score",
+                "expected a number {low}-{high} or a symbol ({symbols}), got {got}",
+                {
+                    "low": f"{low:g}",
+                    "high": f"{high:g}",
+                    "symbols": symbol_list,
+                    "got": json.dumps(raw),
+                },
             )
         if isinstance(raw, int | float):
             value = float(raw)
             if not math.isfinite(value):
-                raise PydanticCustomError("score", "score must be a finite number, got {got}", {"got": str(raw)})
+                raise PydanticCustomError(
+                    "score", "score must be a finite number, got {got}", {"got": str(raw)}
+                )
             if not low <= value <= high:
                 raise PydanticCustomError(
-                    "score", "score {got} is outside the scale {low}-{high}",
+                    "score",
+                    "score {got} is outside the scale {low}-{high}",
                     {"got": f"{value:g}", "low": f"{low:g}", "high": f"{high:g}"},
                 )
             return value, None
@@ -74,11 +91,13 @@ def _score_validator(rulebook: Rulebook):
             if text in symbols:
                 return symbols[text], text
             raise PydanticCustomError(
-                "score", 'unknown symbol "{got}" (known: {symbols}; or a number {low}-{high})',
+                "score",
+                'unknown symbol "{got}" (known: {symbols}; or a number {low}-{high})',
                 {"got": raw, "symbols": symbol_list, "low": f"{low:g}", "high": f"{high:g}"},
             )
         raise PydanticCustomError(
-            "score", "expected a number, a symbol or a mapping with value/source/note, got {got}",
+            "score",
+            "expected a number, a symbol or a mapping with value/source/note, got {got}",
             {"got": type(raw).__name__},
         )
 
@@ -87,7 +106,8 @@ def _score_validator(rulebook: Rulebook):
             for key in raw:
                 if key not in DETAIL_KEYS:
                     raise PydanticCustomError(
-                        "score", 'unknown field "{key}" (allowed: {allowed})',
+                        "score",
+                        'unknown field "{key}" (allowed: {allowed})',
                         {"key": str(key), "allowed": ", ".join(DETAIL_KEYS), "subkey": str(key)},
                     )
             if "value" not in raw:
@@ -129,7 +149,10 @@ def _score_validator(rulebook: Rulebook):
                     "value": {"anyOf": [number_schema, symbol_schema]},
                     "source": {"type": "string", "description": "where the figure comes from"},
                     "note": {"type": "string", "description": "how the value was obtained"},
-                    "assumption": {"type": "boolean", "description": "an argued assumption, not a measured figure"},
+                    "assumption": {
+                        "type": "boolean",
+                        "description": "an argued assumption, not a measured figure",
+                    },
                 },
             },
         ]
@@ -146,7 +169,10 @@ def profile_models(rulebook: Rulebook) -> tuple[type[BaseModel], type[BaseModel]
         "Scores",
         __config__=strict,
         **{
-            name: (score_type | None, Field(default=None, description=f"{definition.label}: {definition.measured_by}"))
+            name: (
+                score_type | None,
+                Field(default=None, description=f"{definition.label}: {definition.measured_by}"),
+            )
             for name, definition in rulebook.scores.items()
         },
     )
@@ -204,7 +230,9 @@ def _problems_from(document: YamlDocument, error: ValidationError, prefix: tuple
             prefer_key = ctx["subkey"] not in ("value",)
         if item["type"] == "extra_forbidden":
             section = loc[-2] if len(loc) >= 2 else ""
-            noun = {"scores": "score", "feasibility_factors": "feasibility factor"}.get(str(section), "field")
+            noun = {"scores": "score", "feasibility_factors": "feasibility factor"}.get(
+                str(section), "field"
+            )
             message = f'unknown {noun} "{loc[-1]}"'
             prefer_key = True
         elif item["type"] == "missing":
@@ -216,7 +244,9 @@ def _problems_from(document: YamlDocument, error: ValidationError, prefix: tuple
     return problems
 
 
-def _resolve(raw_scores: dict, document: YamlDocument, loc: tuple, origin_path: str) -> dict[str, ScoreValue]:
+def _resolve(
+    raw_scores: dict, document: YamlDocument, loc: tuple, origin_path: str
+) -> dict[str, ScoreValue]:
     resolved: dict[str, ScoreValue] = {}
     for name, detail in raw_scores.items():
         if detail is None:
@@ -226,7 +256,9 @@ def _resolve(raw_scores: dict, document: YamlDocument, loc: tuple, origin_path: 
     return resolved
 
 
-def _with_derived_feasibility(scores: dict[str, ScoreValue], factors: dict[str, ScoreValue]) -> dict[str, ScoreValue]:
+def _with_derived_feasibility(
+    scores: dict[str, ScoreValue], factors: dict[str, ScoreValue]
+) -> dict[str, ScoreValue]:
     given = scores.get("feasibility")
     if given is not None and given.value is not None:
         return scores
@@ -253,9 +285,13 @@ def profile_files(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+            found = sorted(
+                p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
+            )
             if not found:
-                problems.append(Problem(str(path), 1, 1, "path", "folder holds no .yaml or .yml file"))
+                problems.append(
+                    Problem(str(path), 1, 1, "path", "folder holds no .yaml or .yml file")
+                )
             files.extend(found)
         elif path.is_file():
             files.append(path)
@@ -284,7 +320,9 @@ def load_profiles(paths: Iterable[Path], rulebook: Rulebook) -> list[DomainProfi
         elif isinstance(data, dict):
             model = single
         else:
-            problems.append(document.problem((), "file", "expected a domain mapping or a 'domains:' list"))
+            problems.append(
+                document.problem((), "file", "expected a domain mapping or a 'domains:' list")
+            )
             continue
         try:
             parsed = model.model_validate(data)
@@ -294,7 +332,9 @@ def load_profiles(paths: Iterable[Path], rulebook: Rulebook) -> list[DomainProfi
                 if problem.message.startswith("unknown score"):
                     problem = replace(problem, message=f"{problem.message} (known: {known})")
                 elif problem.message.startswith("unknown feasibility factor"):
-                    problem = replace(problem, message=f"{problem.message} (known: {known_factors})")
+                    problem = replace(
+                        problem, message=f"{problem.message} (known: {known_factors})"
+                    )
                 problems.append(problem)
             continue
         entries = parsed.domains if model is many else [parsed]
@@ -303,12 +343,18 @@ def load_profiles(paths: Iterable[Path], rulebook: Rulebook) -> list[DomainProfi
             line, _ = document.position(loc)
             if entry.id in first_seen:
                 problems.append(
-                    document.problem((*loc, "id"), "id", f'duplicate id "{entry.id}" (first in {first_seen[entry.id]})')
+                    document.problem(
+                        (*loc, "id"),
+                        "id",
+                        f'duplicate id "{entry.id}" (first in {first_seen[entry.id]})',
+                    )
                 )
                 continue
             first_seen[entry.id] = f"{path}:{document.position((*loc, 'id'))[0]}"
             raw_scores = entry.scores.model_dump()
-            raw_factors = entry.feasibility_factors.model_dump() if entry.feasibility_factors else {}
+            raw_factors = (
+                entry.feasibility_factors.model_dump() if entry.feasibility_factors else {}
+            )
             scores = _resolve(raw_scores, document, (*loc, "scores"), str(path))
             factors = _resolve(raw_factors, document, (*loc, "feasibility_factors"), str(path))
             profiles.append(

@@ -63,7 +63,7 @@ class YamlLoadError(Exception):
 class _NoAliasLoader(yaml.SafeLoader):
     """SafeLoader that refuses anchors and aliases while composing."""
 
-    def compose_node(self, parent, index):  # noqa: D401 - PyYAML hook
+    def compose_node(self, parent, index):
         if self.check_event(yaml.events.AliasEvent):
             event = self.peek_event()
             raise yaml.composer.ComposerError(
@@ -73,7 +73,10 @@ class _NoAliasLoader(yaml.SafeLoader):
         anchor = getattr(event, "anchor", None)
         if anchor is not None:
             raise yaml.composer.ComposerError(
-                None, None, f"anchors (&{anchor}) are not allowed in decision files", event.start_mark
+                None,
+                None,
+                f"anchors (&{anchor}) are not allowed in decision files",
+                event.start_mark,
             )
         return super().compose_node(parent, index)
 
@@ -89,13 +92,19 @@ def load_yaml_file(path: Path) -> YamlDocument:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise YamlLoadError(
-                Problem(str(path), 1, 1, "file", f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")
+                Problem(
+                    str(path), 1, 1, "file", f"file is {size} bytes; the limit is {MAX_FILE_BYTES}"
+                )
             )
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise YamlLoadError(Problem(str(path), 1, 1, "file", f"not UTF-8 text ({exc.reason})")) from None
+        raise YamlLoadError(
+            Problem(str(path), 1, 1, "file", f"not UTF-8 text ({exc.reason})")
+        ) from None
     except OSError as exc:
-        raise YamlLoadError(Problem(str(path), 1, 1, "file", f"cannot read: {exc.strerror}")) from None
+        raise YamlLoadError(
+            Problem(str(path), 1, 1, "file", f"cannot read: {exc.strerror}")
+        ) from None
     return load_yaml_text(text, path)
 
 
@@ -145,6 +154,7 @@ def _construct(loader: yaml.SafeLoader, node: Node, loc: PathKey, document: Yaml
         return result
     if isinstance(node, SequenceNode):
         return [
-            _construct(loader, item, (*loc, index), document) for index, item in enumerate(node.value)
+            _construct(loader, item, (*loc, index), document)
+            for index, item in enumerate(node.value)
         ]
     return loader.construct_object(node, deep=True)

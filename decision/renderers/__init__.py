@@ -1,0 +1,1 @@
+"""Renderers: each writes one output format from the result model, nothing more."""

@@ -1,0 +1,61 @@
+"""Markdown forms: the portfolio table and one domain's explanation."""
+
+from __future__ import annotations
+
+from decision.result import DomainResult
+from decision.wording import category_text, provenance_text, step_text
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def portfolio_markdown(results: list[DomainResult]) -> str:
+    """A Markdown table, one row per domain."""
+    lines = [
+        "| id | name | category | leaf | key reason | warnings |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        leaf = f"{r.leaf.code} {r.leaf.name}" if r.leaf else "-"
+        warnings = ", ".join(w.code for w in r.warnings) or "-"
+        lines.append(
+            "| "
+            + " | ".join(
+                _cell(x) for x in (r.id, r.name, category_text(r), leaf, r.reason, warnings)
+            )
+            + " |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def explanation_markdown(r: DomainResult) -> str:
+    """One domain, explained: scores, path, leaf, actions, warnings."""
+    out = [
+        f"## {_cell(r.name)} (`{r.id}`)",
+        "",
+        f"**Category:** {category_text(r)}  ",
+        f"**Why:** {r.reason}",
+        "",
+    ]
+    out += ["### Scores", "", "| score | value | provenance |", "|---|---|---|"]
+    for name, score in r.scores.items():
+        value = "missing" if score.value is None else f"{score.value:g}"
+        out.append(f"| {name} | {value} | {_cell(provenance_text(score))} |")
+    out += ["", "### Path", ""]
+    for step in r.path:
+        note = " *(interpretation: " + step.interpretation + ")*" if step.interpretation else ""
+        out.append(f"1. {_cell(step_text(step))} — {step.question} ({step.cite}){note}")
+    for alt in r.alternatives:
+        out.append(f"   - if {', '.join(alt.assumptions)}: {alt.category} via {alt.leaf}")
+    if r.leaf:
+        out += ["", f"**Leaf:** {r.leaf.code} {r.leaf.name} ({r.leaf.cite})"]
+        if r.leaf.interpretation:
+            out.append(f"*Interpretation, not stated in the source:* {r.leaf.interpretation}")
+    if r.actions:
+        out += ["", "### Policy actions", ""]
+        out += [f"- **{a.code} {a.name}**: {a.text} ({a.cite}; {a.because})" for a in r.actions]
+    if r.warnings:
+        out += ["", "### Warnings", ""]
+        out += [f"- {w.code}: {w.message}" for w in r.warnings]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,153 @@
+"""Terminal views (rich): the portfolio table and the explanation of one domain."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from decision.result import DomainResult
+from decision.rulebook import Rulebook
+from decision.wording import category_text, number, provenance_text, reading_text
+
+CATEGORY_STYLES = {
+    "strong": "bold green",
+    "ecosystem-gap": "bold yellow",
+    "moonshot": "bold blue",
+    "no-focus": "bold white",
+    "undetermined": "bold red",
+}
+
+
+def portfolio_table(results: list[DomainResult]) -> Table:
+    """One row per domain: category, variant, leaf and the key reason."""
+    table = Table(title="VARIO classification", show_lines=False, expand=False)
+    table.add_column("id", no_wrap=True)
+    table.add_column("category", no_wrap=True)
+    table.add_column("leaf", no_wrap=True)
+    table.add_column("key reason")
+    table.add_column("warnings", no_wrap=True)
+    for r in results:
+        leaf = r.leaf.code if r.leaf else "-"
+        table.add_row(
+            r.id,
+            Text(category_text(r), style=CATEGORY_STYLES.get(r.category, "")),
+            leaf,
+            r.reason,
+            " ".join(w.code for w in r.warnings) or "-",
+        )
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.category] = counts.get(r.category, 0) + 1
+    table.caption = (
+        ", ".join(f"{name}: {count}" for name, count in counts.items())
+        + f" ({len(results)} domains)"
+    )
+    return table
+
+
+def explanation(result: DomainResult, rulebook: Rulebook) -> Group:
+    """Scores with provenance, the path as a tree with its figures, leaf, actions, warnings."""
+    parts = []
+    header = Text()
+    header.append(f"{result.name} ({result.id})", style="bold")
+    header.append(f"  from {result.file}\n")
+    header.append("Category: ")
+    header.append(category_text(result), style=CATEGORY_STYLES.get(result.category, ""))
+    header.append(f"\nWhy: {result.reason}")
+    parts.append(header)
+
+    scores = Table(title="Scores", title_justify="left")
+    scores.add_column("score", no_wrap=True)
+    scores.add_column("value", no_wrap=True, justify="right")
+    scores.add_column("threshold", no_wrap=True)
+    scores.add_column("provenance")
+    for name in rulebook.scores:
+        score = result.scores.get(name)
+        threshold = result.thresholds.get(name)
+        threshold_text = "" if threshold is None else f"{threshold.op} {threshold.value:g}"
+        if threshold is not None and threshold.origin != "rules":
+            threshold_text += f" [{threshold.origin}]"
+        if score is None:
+            scores.add_row(name, "missing", threshold_text, "not in the profile")
+        else:
+            scores.add_row(name, number(score.value), threshold_text, provenance_text(score))
+    for name, factor in result.factors.items():
+        scores.add_row(f"  factor {name}", number(factor.value), "", provenance_text(factor))
+    parts.append(scores)
+
+    tree = Tree(Text("Path through the tree", style="bold"))
+    branch = tree
+    for step in result.path:
+        label = Text()
+        label.append(f"{step.node} {step.node_name}", style="bold")
+        label.append(f"  {step.question}\n")
+        joiner = " or " if step.combine == "any" else " and "
+        label.append(f"read: {joiner.join(reading_text(r) for r in step.readings)}\n")
+        label.append("answer: ")
+        label.append(step.outcome, style={"yes": "green", "no": "red"}.get(step.outcome, "yellow"))
+        label.append(f"  (rule {step.rule}; {step.cite})")
+        if step.interpretation:
+            label.append(
+                f"\ninterpretation, not stated in the source: {step.interpretation}", style="italic"
+            )
+        branch = branch.add(label)
+    if result.leaf:
+        leaf = result.leaf
+        label = Text()
+        label.append(f"{leaf.code} {leaf.name} => {category_text(result)}", style="bold")
+        label.append(f"\n{leaf.reason} ({leaf.cite})")
+        if leaf.missing_links:
+            label.append(f"\nmissing link: {', '.join(leaf.missing_links)}")
+        if leaf.interpretation:
+            label.append(
+                f"\ninterpretation, not stated in the source: {leaf.interpretation}", style="italic"
+            )
+        branch.add(label)
+    for alternative in result.alternatives:
+        label = Text(
+            f"if {', '.join(alternative.assumptions)}: "
+            f"{alternative.category}{'/' + alternative.variant if alternative.variant else ''} "
+            f"via {' > '.join([*(s.node for s in alternative.path), alternative.leaf])}"
+        )
+        branch.add(label)
+    parts.append(tree)
+
+    if result.feasibility is not None:
+        step = result.feasibility
+        parts.append(
+            Text(
+                f"Feasibility check ({step.criterion} {step.criterion_key}): "
+                f"{' and '.join(reading_text(r) for r in step.readings)} -> {step.outcome}. "
+                "It never changes the category."
+            )
+        )
+    if result.blocking:
+        parts.append(
+            Text(
+                f"Blocked by missing score(s): {', '.join(result.blocking)}; "
+                f"still reachable: {', '.join(result.reachable)}",
+                style="red",
+            )
+        )
+    if result.actions:
+        actions = Table(title="Policy actions", title_justify="left")
+        actions.add_column("code", no_wrap=True)
+        actions.add_column("action")
+        actions.add_column("why here")
+        for action in result.actions:
+            text = action.text + (" (interpretation)" if action.interpretation else "")
+            actions.add_row(
+                f"{action.code}\n{action.name}", f"{text}\n[{action.cite}]", action.because
+            )
+        parts.append(actions)
+    for warning in result.warnings:
+        parts.append(Text(f"warning {warning.code}: {warning.message}", style="yellow"))
+    return Group(*parts)
+
+
+def print_problems(console: Console, lines: list[str]) -> None:
+    """Print located problems, one per line, without markup interpretation."""
+    for line in lines:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)

@@ -1,0 +1,132 @@
+"""Proof that a rule set is total and unambiguous, by exhaustive enumeration.
+
+Every criterion compares scores with thresholds, so each score's behaviour falls into a
+few classes: missing, below its threshold, at or above it. A grid holding, per score,
+the scale's ends, each threshold, the largest float just below it, and "missing" meets
+every class, so enumerating the grid covers every possible profile.
+
+Two checks, both by the durable-rules engine itself:
+1. per node, every grid combination of the scores it reads is *asserted* as a fact, so
+   all matching rules fire: exactly one of yes / no / unknown must;
+2. every profile of the full grid is walked from the root and must end in leaves only.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+
+from decision.engine import FEASIBILITY_NODE, Engine
+from decision.rulebook import Rulebook
+
+
+@dataclass
+class CheckReport:
+    """What the enumeration found."""
+
+    grid: dict[str, list[float | None]]
+    profiles: int
+    leaf_counts: dict[str, int]
+    undetermined: int
+    node_combinations: int
+    gaps: list[str] = field(default_factory=list)
+    overlaps: list[str] = field(default_factory=list)
+    unreached_leaves: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the rules are total, unambiguous, and every leaf is reachable."""
+        return not (self.gaps or self.overlaps or self.unreached_leaves)
+
+
+def score_grid(rulebook: Rulebook) -> dict[str, list[float | None]]:
+    """Per score: scale ends, threshold, just below it, and None (missing)."""
+    grid: dict[str, list[float | None]] = {}
+    low, high = rulebook.scale.min, rulebook.scale.max
+    for name in rulebook.scores:
+        values = {low, high}
+        threshold = rulebook.thresholds.get(name)
+        if threshold is not None:
+            values.add(threshold.value)
+            below = math.nextafter(threshold.value, -math.inf)
+            if below >= low:
+                values.add(below)
+        grid[name] = [*sorted(values), None]
+    return grid
+
+
+def check_rules(rulebook: Rulebook) -> CheckReport:
+    """Enumerate the grid; report gaps, overlaps, unreached leaves and counts per leaf."""
+    engine = Engine(rulebook)
+    grid = score_grid(rulebook)
+    report = CheckReport(
+        grid=grid,
+        profiles=0,
+        leaf_counts=dict.fromkeys(rulebook.leaves, 0),
+        undetermined=0,
+        node_combinations=0,
+    )
+
+    nodes = {code: rulebook.criteria[node.criterion] for code, node in rulebook.nodes.items()}
+    nodes[FEASIBILITY_NODE] = rulebook.criteria[rulebook.feasibility.criterion]
+    outcome_table: dict[tuple, str] = {}
+    for code, criterion in nodes.items():
+        for values in itertools.product(*(grid[s] for s in criterion.scores)):
+            scores = dict(zip(criterion.scores, values, strict=True))
+            report.node_combinations += 1
+            fired = {
+                name
+                for name in engine.fire(code, scores, all_matches=True)
+                if name.startswith(f"{code}.")
+            }
+            shown = ", ".join(
+                f"{s}={'missing' if v is None else repr(v)}" for s, v in scores.items()
+            )
+            if not fired:
+                report.gaps.append(f"{code}: no rule matches {shown}")
+            elif len(fired) > 1:
+                report.overlaps.append(
+                    f"{code}: rules {', '.join(sorted(fired))} all match {shown}"
+                )
+            else:
+                outcome_table[(code, values)] = next(iter(fired)).rsplit(".", 1)[1]
+    if report.gaps or report.overlaps:
+        return report
+
+    names = list(grid)
+    for values in itertools.product(*(grid[n] for n in names)):
+        scores = dict(zip(names, values, strict=True))
+        report.profiles += 1
+        leaves = _reachable_leaves(rulebook, nodes, outcome_table, scores)
+        outcomes = {
+            (rulebook.leaves[leaf].category, rulebook.leaves[leaf].variant) for leaf in leaves
+        }
+        if len(outcomes) > 1:
+            report.undetermined += 1
+        elif len(leaves) == 1:
+            report.leaf_counts[next(iter(leaves))] += 1
+        else:
+            # Same category through several leaves (e.g. which link is missing is open).
+            report.leaf_counts.setdefault("(category known, leaf open)", 0)
+            report.leaf_counts["(category known, leaf open)"] += 1
+    report.unreached_leaves = [code for code in rulebook.leaves if report.leaf_counts[code] == 0]
+    return report
+
+
+def _reachable_leaves(rulebook, nodes, outcome_table, scores) -> set[str]:
+    leaves: set[str] = set()
+    pending = [rulebook.root]
+    while pending:
+        code = pending.pop()
+        if code in rulebook.leaves:
+            leaves.add(code)
+            continue
+        criterion = nodes[code]
+        outcome = outcome_table[(code, tuple(scores[s] for s in criterion.scores))]
+        node = rulebook.nodes[code]
+        if outcome in ("yes", "unknown"):
+            pending.append(node.if_yes)
+        if outcome in ("no", "unknown"):
+            pending.append(node.if_no)
+    return leaves

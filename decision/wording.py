@@ -1,0 +1,62 @@
+"""Plain-language phrasing of results, shared by every renderer so they never disagree."""
+
+from __future__ import annotations
+
+from decision.result import DomainResult, Reading, ScoreValue, Step
+
+NEGATION = {">=": "<", ">": "<="}
+
+
+def number(value: float | None) -> str:
+    """A score or threshold as people write it: 4, 3.5, or 'missing'."""
+    return "missing" if value is None else f"{value:g}"
+
+
+def reading_text(reading: Reading) -> str:
+    """'economic 2 < 4 (fails)' style text of one comparison."""
+    origin = "" if reading.threshold_origin == "rules" else f" [{reading.threshold_origin}]"
+    if reading.passed is None:
+        return (
+            f"{reading.score} missing (threshold {reading.op} {number(reading.threshold)}{origin})"
+        )
+    op = reading.op if reading.passed else NEGATION[reading.op]
+    verdict = "passes" if reading.passed else "fails"
+    return f"{reading.score} {number(reading.value)} {op} {number(reading.threshold)}{origin} ({verdict})"
+
+
+def step_text(step: Step) -> str:
+    """One line: code, name, the question's answer and the figures it read."""
+    joiner = " or " if step.combine == "any" else " and "
+    readings = joiner.join(reading_text(r) for r in step.readings)
+    return f"{step.node} {step.node_name} [{step.criterion_key}]: {readings} -> {step.outcome}"
+
+
+def category_text(result: DomainResult) -> str:
+    """Category with its variant, e.g. 'no-focus (partnership)'."""
+    return result.category if result.variant is None else f"{result.category} ({result.variant})"
+
+
+def provenance_text(score: ScoreValue) -> str:
+    """Where a score came from, in one line."""
+    parts = []
+    if score.symbol is not None:
+        parts.append(f'symbol "{score.symbol}"')
+    if score.origin != "profile":
+        parts.append(score.origin)
+    if score.source:
+        parts.append(score.source)
+    if score.note:
+        parts.append(score.note)
+    if score.assumption:
+        parts.append("ASSUMPTION")
+    if score.location:
+        parts.append(f"at {score.location}")
+    return "; ".join(parts)
+
+
+def path_summary(result: DomainResult) -> str:
+    """Compact path for tables: 'VT01 G+ > VT02 P+ > VT03 E-'."""
+    marks = {"yes": "+", "no": "-", "unknown": "?"}
+    steps = " > ".join(f"{s.node} {s.criterion_key}{marks[s.outcome]}" for s in result.path)
+    end = result.leaf.code if result.leaf else "?"
+    return f"{steps} > {end}"
