@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -34,9 +34,7 @@ EXIT_CHECK_FAILED, EXIT_INPUT, EXIT_RULES, EXIT_ENGINE = 1, 2, 3, 4
 
 RulesOption = Annotated[
     Path | None,
-    typer.Option(
-        "--rules", help="Rules folder to use instead of the shipped one.", show_default=False
-    ),
+    typer.Option("--rules", help="Rules folder to use instead of the shipped one.", show_default=False),
 ]
 ThresholdOption = Annotated[
     list[str] | None,
@@ -48,26 +46,24 @@ ThresholdOption = Annotated[
 ]
 PathsArgument = Annotated[
     list[Path] | None,
-    typer.Argument(
-        help="Profile files or folders (default: the shipped domains).", show_default=False
-    ),
+    typer.Argument(help="Profile files or folders (default: the shipped domains).", show_default=False),
 ]
 
 
-class PortfolioFormat(str, Enum):
+class PortfolioFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
     markdown = "markdown"
 
 
-class ExplainFormat(str, Enum):
+class ExplainFormat(StrEnum):
     text = "text"
     json = "json"
     markdown = "markdown"
 
 
-class TreeFormat(str, Enum):
+class TreeFormat(StrEnum):
     text = "text"
     mermaid = "mermaid"
 
@@ -130,22 +126,16 @@ def _emit(text: str, out: Path | None, force: bool) -> None:
 
 OutOption = Annotated[
     Path | None,
-    typer.Option(
-        "--out", help="Write to this file (atomically) instead of stdout.", show_default=False
-    ),
+    typer.Option("--out", help="Write to this file (atomically) instead of stdout.", show_default=False),
 ]
-ForceOption = Annotated[
-    bool, typer.Option("--force", help="Allow --out to overwrite an existing file.")
-]
+ForceOption = Annotated[bool, typer.Option("--force", help="Allow --out to overwrite an existing file.")]
 
 
 @app.command()
 @_handles_errors
 def classify(
     paths: PathsArgument = None,
-    format: Annotated[
-        PortfolioFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = PortfolioFormat.table,
+    format: Annotated[PortfolioFormat, typer.Option("--format", "-f", help="Output format.")] = PortfolioFormat.table,
     rules: RulesOption = None,
     threshold: ThresholdOption = None,
     out: OutOption = None,
@@ -183,13 +173,9 @@ def classify(
 @app.command()
 @_handles_errors
 def explain(
-    domain_id: Annotated[
-        str, typer.Argument(metavar="ID", help="The id of the domain to explain.")
-    ],
+    domain_id: Annotated[str, typer.Argument(metavar="ID", help="The id of the domain to explain.")],
     paths: PathsArgument = None,
-    format: Annotated[
-        ExplainFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = ExplainFormat.text,
+    format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="Output format.")] = ExplainFormat.text,
     rules: RulesOption = None,
     threshold: ThresholdOption = None,
 ) -> None:
@@ -204,9 +190,7 @@ def explain(
         raise UsageError(f'no domain with id "{domain_id}" (known: {known})')
     result = Engine(rulebook).classify(matches[0])
     if format is ExplainFormat.json:
-        sys.stdout.write(
-            json.dumps(result.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
-        )
+        sys.stdout.write(json.dumps(result.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
     elif format is ExplainFormat.markdown:
         from decision.renderers.markdown import explanation_markdown
 
@@ -233,9 +217,7 @@ def validate(
 @app.command()
 @_handles_errors
 def tree(
-    format: Annotated[
-        TreeFormat, typer.Option("--format", "-f", help="text or mermaid.")
-    ] = TreeFormat.text,
+    format: Annotated[TreeFormat, typer.Option("--format", "-f", help="text or mermaid.")] = TreeFormat.text,
     rules: RulesOption = None,
     threshold: ThresholdOption = None,
 ) -> None:
@@ -243,9 +225,7 @@ def tree(
     from decision.tree_drawing import tree_mermaid, tree_text
 
     rulebook = _rulebook(rules, threshold)
-    sys.stdout.write(
-        tree_mermaid(rulebook) if format is TreeFormat.mermaid else tree_text(rulebook)
-    )
+    sys.stdout.write(tree_mermaid(rulebook) if format is TreeFormat.mermaid else tree_text(rulebook))
 
 
 @app.command()
@@ -284,9 +264,7 @@ def rules_check(rules: RulesOption = None, threshold: ThresholdOption = None) ->
     table.add_column("profiles", justify="right")
     for code, count in report.leaf_counts.items():
         leaf = rulebook.leaves.get(code)
-        category = (
-            "" if leaf is None else leaf.category + (f"/{leaf.variant}" if leaf.variant else "")
-        )
+        category = "" if leaf is None else leaf.category + (f"/{leaf.variant}" if leaf.variant else "")
         table.add_row(f"{code} {leaf.name}" if leaf else code, category, str(count))
     table.add_row("undetermined", "(a missing score decides)", str(report.undetermined))
     console.print(table)
@@ -300,9 +278,7 @@ def rules_check(rules: RulesOption = None, threshold: ThresholdOption = None) ->
     if not report.ok:
         typer.echo("rules check FAILED", err=True)
         raise typer.Exit(EXIT_CHECK_FAILED)
-    console.print(
-        "rules check passed: every profile reaches exactly one answer, every leaf is reachable"
-    )
+    console.print("rules check passed: every profile reaches exactly one answer, every leaf is reachable")
 
 
 def main() -> None:

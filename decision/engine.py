@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from durable import engine as durable_engine
 
@@ -137,7 +137,7 @@ class Engine:
 
     _host = None
     _host_lock = threading.Lock()
-    _registered: dict[str, _Compiled] = {}
+    _registered: ClassVar[dict[str, _Compiled]] = {}
 
     def __init__(self, rulebook: Rulebook):
         self.rulebook = rulebook
@@ -174,7 +174,7 @@ class Engine:
 
         return record
 
-    _current_fired: list[str] = []
+    _current_fired: ClassVar[list[str]] = []
 
     def _message(self, node: str, scores: dict[str, float | None]) -> dict[str, Any]:
         message: dict[str, Any] = {MARKER: node}
@@ -183,9 +183,7 @@ class Engine:
                 message[score] = float(value)
         return message
 
-    def fire(
-        self, node: str, scores: dict[str, float | None], *, all_matches: bool = False
-    ) -> list[str]:
+    def fire(self, node: str, scores: dict[str, float | None], *, all_matches: bool = False) -> list[str]:
         """Post the scores at ``node``; return the names of the rules that fired.
 
         With ``all_matches`` the message is asserted as a fact, so every matching rule
@@ -298,14 +296,9 @@ class Engine:
         """Walk the tree for one profile and build its full, explained result."""
         rulebook = self.rulebook
         endings = list(self._explore(rulebook.root, profile, [], []))
-        outcomes = {
-            (rulebook.leaves[leaf].category, rulebook.leaves[leaf].variant)
-            for leaf, _, _ in endings
-        }
+        outcomes = {(rulebook.leaves[leaf].category, rulebook.leaves[leaf].variant) for leaf, _, _ in endings}
         leaf_codes = list(dict.fromkeys(leaf for leaf, _, _ in endings))
-        first_unknown = next(
-            (i for i, s in enumerate(endings[0][1]) if s.outcome == "unknown"), None
-        )
+        first_unknown = next((i for i, s in enumerate(endings[0][1]) if s.outcome == "unknown"), None)
         path = endings[0][1] if first_unknown is None else endings[0][1][: first_unknown + 1]
         alternatives = []
         if first_unknown is not None:
@@ -360,9 +353,7 @@ class Engine:
                 )
                 reason = f"{category} whichever way the missing {', '.join(unsure)} turn out"
                 leaf_actions = [
-                    code
-                    for code in candidate_leaves[0].actions
-                    if all(code in c.actions for c in candidate_leaves)
+                    code for code in candidate_leaves[0].actions if all(code in c.actions for c in candidate_leaves)
                 ]
                 because = f"common to leaves {', '.join(leaf_codes)}"
             actions.extend(self._action(code, because) for code in leaf_actions)
@@ -376,7 +367,7 @@ class Engine:
             warnings.append(
                 Notice(
                     code=W_UNDETERMINED,
-                    message=f"undetermined: score {', '.join(blocking)} is missing and decides between {reachable_text}",
+                    message=f"undetermined: missing {', '.join(blocking)} decides between {reachable_text}",
                 )
             )
         feasibility = self._step(FEASIBILITY_NODE, profile)
@@ -401,8 +392,7 @@ class Engine:
             scores=profile.scores,
             factors=profile.factors,
             thresholds={
-                name: ThresholdUsed(value=t.value, op=t.op, origin=t.origin)
-                for name, t in rulebook.thresholds.items()
+                name: ThresholdUsed(value=t.value, op=t.op, origin=t.origin) for name, t in rulebook.thresholds.items()
             },
         )
 
@@ -459,9 +449,7 @@ class Engine:
                 unique.append(action)
         return unique
 
-    def _feasibility_warnings(
-        self, step: Step, profile: DomainProfile, actions: list[ActionRef]
-    ) -> list[Notice]:
+    def _feasibility_warnings(self, step: Step, profile: DomainProfile, actions: list[ActionRef]) -> list[Notice]:
         rulebook = self.rulebook
         threshold = rulebook.thresholds[rulebook.criteria[rulebook.feasibility.criterion].scores[0]]
         if step.outcome == "unknown":
@@ -481,16 +469,12 @@ class Engine:
         value = step.readings[0].value
         negated = NEGATED_SYMBOL[threshold.op]
         if weak:
-            detail = "weak factors: " + ", ".join(
-                f"{name} {profile.factors[name].value:g}" for name in weak
-            )
+            detail = "weak factors: " + ", ".join(f"{name} {profile.factors[name].value:g}" for name in weak)
             for name in weak:
                 for code in rulebook.factors[name].actions:
                     actions.append(self._action(code, f"weak feasibility factor: {name}"))
         else:
-            detail = (
-                "no factor breakdown given (add feasibility_factors to see which actions apply)"
-            )
+            detail = "no factor breakdown given (add feasibility_factors to see which actions apply)"
         return [
             Notice(
                 code=W_FEASIBILITY_WEAK,

@@ -76,9 +76,7 @@ def _score_validator(rulebook: Rulebook):
         if isinstance(raw, int | float):
             value = float(raw)
             if not math.isfinite(value):
-                raise PydanticCustomError(
-                    "score", "score must be a finite number, got {got}", {"got": str(raw)}
-                )
+                raise PydanticCustomError("score", "score must be a finite number, got {got}", {"got": str(raw)})
             if not low <= value <= high:
                 raise PydanticCustomError(
                     "score",
@@ -114,13 +112,9 @@ def _score_validator(rulebook: Rulebook):
                 raise PydanticCustomError("score", 'a score mapping needs a "value"', {})
             for key in ("source", "note"):
                 if key in raw and not isinstance(raw[key], str):
-                    raise PydanticCustomError(
-                        "score", '"{key}" must be text', {"key": key, "subkey": key}
-                    )
+                    raise PydanticCustomError("score", '"{key}" must be text', {"key": key, "subkey": key})
             if "assumption" in raw and not isinstance(raw["assumption"], bool):
-                raise PydanticCustomError(
-                    "score", '"assumption" must be true or false', {"subkey": "assumption"}
-                )
+                raise PydanticCustomError("score", '"assumption" must be true or false', {"subkey": "assumption"})
             try:
                 value, symbol = number_or_symbol(raw["value"])
             except PydanticCustomError as exc:
@@ -230,9 +224,7 @@ def _problems_from(document: YamlDocument, error: ValidationError, prefix: tuple
             prefer_key = ctx["subkey"] not in ("value",)
         if item["type"] == "extra_forbidden":
             section = loc[-2] if len(loc) >= 2 else ""
-            noun = {"scores": "score", "feasibility_factors": "feasibility factor"}.get(
-                str(section), "field"
-            )
+            noun = {"scores": "score", "feasibility_factors": "feasibility factor"}.get(str(section), "field")
             message = f'unknown {noun} "{loc[-1]}"'
             prefer_key = True
         elif item["type"] == "missing":
@@ -244,9 +236,7 @@ def _problems_from(document: YamlDocument, error: ValidationError, prefix: tuple
     return problems
 
 
-def _resolve(
-    raw_scores: dict, document: YamlDocument, loc: tuple, origin_path: str
-) -> dict[str, ScoreValue]:
+def _resolve(raw_scores: dict, document: YamlDocument, loc: tuple, origin_path: str) -> dict[str, ScoreValue]:
     resolved: dict[str, ScoreValue] = {}
     for name, detail in raw_scores.items():
         if detail is None:
@@ -256,9 +246,7 @@ def _resolve(
     return resolved
 
 
-def _with_derived_feasibility(
-    scores: dict[str, ScoreValue], factors: dict[str, ScoreValue]
-) -> dict[str, ScoreValue]:
+def _with_derived_feasibility(scores: dict[str, ScoreValue], factors: dict[str, ScoreValue]) -> dict[str, ScoreValue]:
     given = scores.get("feasibility")
     if given is not None and given.value is not None:
         return scores
@@ -270,9 +258,7 @@ def _with_derived_feasibility(
         value=present[weakest].value,
         origin="derived",
         location=present[weakest].location,
-        note=(
-            f"weakest of the feasibility factors given ({', '.join(sorted(present))}): {weakest}"
-        ),
+        note=(f"weakest of the feasibility factors given ({', '.join(sorted(present))}): {weakest}"),
         assumption=any(f.assumption for f in present.values()),
     )
     return {**scores, "feasibility": derived}
@@ -285,13 +271,9 @@ def profile_files(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            found = sorted(
-                p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
-            )
+            found = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
             if not found:
-                problems.append(
-                    Problem(str(path), 1, 1, "path", "folder holds no .yaml or .yml file")
-                )
+                problems.append(Problem(str(path), 1, 1, "path", "folder holds no .yaml or .yml file"))
             files.extend(found)
         elif path.is_file():
             files.append(path)
@@ -320,9 +302,7 @@ def load_profiles(paths: Iterable[Path], rulebook: Rulebook) -> list[DomainProfi
         elif isinstance(data, dict):
             model = single
         else:
-            problems.append(
-                document.problem((), "file", "expected a domain mapping or a 'domains:' list")
-            )
+            problems.append(document.problem((), "file", "expected a domain mapping or a 'domains:' list"))
             continue
         try:
             parsed = model.model_validate(data)
@@ -332,9 +312,7 @@ def load_profiles(paths: Iterable[Path], rulebook: Rulebook) -> list[DomainProfi
                 if problem.message.startswith("unknown score"):
                     problem = replace(problem, message=f"{problem.message} (known: {known})")
                 elif problem.message.startswith("unknown feasibility factor"):
-                    problem = replace(
-                        problem, message=f"{problem.message} (known: {known_factors})"
-                    )
+                    problem = replace(problem, message=f"{problem.message} (known: {known_factors})")
                 problems.append(problem)
             continue
         entries = parsed.domains if model is many else [parsed]
@@ -352,9 +330,7 @@ def load_profiles(paths: Iterable[Path], rulebook: Rulebook) -> list[DomainProfi
                 continue
             first_seen[entry.id] = f"{path}:{document.position((*loc, 'id'))[0]}"
             raw_scores = entry.scores.model_dump()
-            raw_factors = (
-                entry.feasibility_factors.model_dump() if entry.feasibility_factors else {}
-            )
+            raw_factors = entry.feasibility_factors.model_dump() if entry.feasibility_factors else {}
             scores = _resolve(raw_scores, document, (*loc, "scores"), str(path))
             factors = _resolve(raw_factors, document, (*loc, "feasibility_factors"), str(path))
             profiles.append(

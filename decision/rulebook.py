@@ -215,17 +215,12 @@ class Rulebook:
         for name, value in overrides.items():
             if name not in thresholds:
                 known = ", ".join(sorted(thresholds))
-                raise UsageError(
-                    f'{origin} {name}={value}: unknown score "{name}" (known: {known})'
-                )
+                raise UsageError(f'{origin} {name}={value}: unknown score "{name}" (known: {known})')
             if not math.isfinite(value) or not self.scale.min <= value <= self.scale.max:
                 raise UsageError(
-                    f"{origin} {name}={value}: a threshold must lie within "
-                    f"{self.scale.min:g}-{self.scale.max:g}"
+                    f"{origin} {name}={value}: a threshold must lie within {self.scale.min:g}-{self.scale.max:g}"
                 )
-            thresholds[name] = thresholds[name].model_copy(
-                update={"value": value, "origin": origin}
-            )
+            thresholds[name] = thresholds[name].model_copy(update={"value": value, "origin": origin})
         return replace(self, thresholds=thresholds)
 
     def identity(self) -> str:
@@ -327,22 +322,14 @@ def load_rulebook(directory: Path) -> Rulebook:
         problems.append(_located(d_scales, ("scale",), "scale", "min must be below max"))
     for symbol, value in scales.symbols.items():
         if value is not None and not scales.scale.min <= value <= scales.scale.max:
-            problems.append(
-                _located(
-                    d_scales, ("symbols", symbol), "symbols", f'"{symbol}" maps outside the scale'
-                )
-            )
+            problems.append(_located(d_scales, ("symbols", symbol), "symbols", f'"{symbol}" maps outside the scale'))
 
     def unique(items, document, section, attribute="code"):
         seen: dict[str, int] = {}
         for index, item in enumerate(items):
             key = getattr(item, attribute)
             if key in seen:
-                problems.append(
-                    _located(
-                        document, (section, index, attribute), key, f'duplicate {attribute} "{key}"'
-                    )
-                )
+                problems.append(_located(document, (section, index, attribute), key, f'duplicate {attribute} "{key}"'))
             seen[key] = index
         return {getattr(item, attribute): item for item in items}
 
@@ -359,20 +346,14 @@ def load_rulebook(directory: Path) -> Rulebook:
     def known_actions(codes, document, loc, owner):
         for index, code in enumerate(codes):
             if code not in actions:
-                problems.append(
-                    _located(document, (*loc, index), owner, f'unknown action "{code}"')
-                )
+                problems.append(_located(document, (*loc, index), owner, f'unknown action "{code}"'))
 
     for index, factor in enumerate(scores_file.feasibility_factors):
-        known_actions(
-            factor.actions, d_scores, ("feasibility_factors", index, "actions"), factor.name
-        )
+        known_actions(factor.actions, d_scores, ("feasibility_factors", index, "actions"), factor.name)
 
     for name, threshold in thresholds_file.thresholds.items():
         if name not in scores:
-            problems.append(
-                _located(d_thresholds, ("thresholds", name), name, f'unknown score "{name}"')
-            )
+            problems.append(_located(d_thresholds, ("thresholds", name), name, f'unknown score "{name}"'))
         if threshold.op not in OPERATORS:
             problems.append(
                 _located(
@@ -383,24 +364,16 @@ def load_rulebook(directory: Path) -> Rulebook:
                 )
             )
         if not scales.scale.min <= threshold.value <= scales.scale.max:
-            problems.append(
-                _located(
-                    d_thresholds, ("thresholds", name, "value"), name, "threshold outside the scale"
-                )
-            )
+            problems.append(_located(d_thresholds, ("thresholds", name, "value"), name, "threshold outside the scale"))
 
     for index, criterion in enumerate(criteria_file.criteria):
         loc = ("criteria", index)
         if (criterion.any_of is None) == (criterion.all_of is None):
-            problems.append(
-                _located(d_criteria, loc, criterion.code, "give exactly one of any_of, all_of")
-            )
+            problems.append(_located(d_criteria, loc, criterion.code, "give exactly one of any_of, all_of"))
             continue
         field_name = "any_of" if criterion.any_of is not None else "all_of"
         if not criterion.scores:
-            problems.append(
-                _located(d_criteria, (*loc, field_name), criterion.code, "lists no score")
-            )
+            problems.append(_located(d_criteria, (*loc, field_name), criterion.code, "lists no score"))
         for position, score in enumerate(criterion.scores):
             if score not in scores:
                 problems.append(
@@ -460,15 +433,9 @@ def load_rulebook(directory: Path) -> Rulebook:
     for index, leaf in enumerate(tree.leaves):
         loc = ("leaves", index)
         if leaf.category not in tree.categories:
-            problems.append(
-                _located(
-                    d_tree, (*loc, "category"), leaf.code, f'unknown category "{leaf.category}"'
-                )
-            )
+            problems.append(_located(d_tree, (*loc, "category"), leaf.code, f'unknown category "{leaf.category}"'))
         if leaf.variant is not None and leaf.variant not in tree.variants:
-            problems.append(
-                _located(d_tree, (*loc, "variant"), leaf.code, f'unknown variant "{leaf.variant}"')
-            )
+            problems.append(_located(d_tree, (*loc, "variant"), leaf.code, f'unknown variant "{leaf.variant}"'))
         for position, link in enumerate(leaf.missing_links):
             if link not in tree.missing_links:
                 problems.append(
@@ -533,9 +500,7 @@ def _structure_problems(tree: TreeFile, nodes, leaves, document: YamlDocument) -
     visit(tree.root, ())
     for code in index_of:
         if code not in reached:
-            problems.append(
-                _located(document, index_of[code], code, "no path from the root reaches it")
-            )
+            problems.append(_located(document, index_of[code], code, "no path from the root reaches it"))
     return problems
 
 

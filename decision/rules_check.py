@@ -75,20 +75,12 @@ def check_rules(rulebook: Rulebook) -> CheckReport:
         for values in itertools.product(*(grid[s] for s in criterion.scores)):
             scores = dict(zip(criterion.scores, values, strict=True))
             report.node_combinations += 1
-            fired = {
-                name
-                for name in engine.fire(code, scores, all_matches=True)
-                if name.startswith(f"{code}.")
-            }
-            shown = ", ".join(
-                f"{s}={'missing' if v is None else repr(v)}" for s, v in scores.items()
-            )
+            fired = {name for name in engine.fire(code, scores, all_matches=True) if name.startswith(f"{code}.")}
+            shown = ", ".join(f"{s}={'missing' if v is None else repr(v)}" for s, v in scores.items())
             if not fired:
                 report.gaps.append(f"{code}: no rule matches {shown}")
             elif len(fired) > 1:
-                report.overlaps.append(
-                    f"{code}: rules {', '.join(sorted(fired))} all match {shown}"
-                )
+                report.overlaps.append(f"{code}: rules {', '.join(sorted(fired))} all match {shown}")
             else:
                 outcome_table[(code, values)] = next(iter(fired)).rsplit(".", 1)[1]
     if report.gaps or report.overlaps:
@@ -99,9 +91,7 @@ def check_rules(rulebook: Rulebook) -> CheckReport:
         scores = dict(zip(names, values, strict=True))
         report.profiles += 1
         leaves = _reachable_leaves(rulebook, nodes, outcome_table, scores)
-        outcomes = {
-            (rulebook.leaves[leaf].category, rulebook.leaves[leaf].variant) for leaf in leaves
-        }
+        outcomes = {(rulebook.leaves[leaf].category, rulebook.leaves[leaf].variant) for leaf in leaves}
         if len(outcomes) > 1:
             report.undetermined += 1
         elif len(leaves) == 1:

@@ -9,8 +9,7 @@ def criterion_condition(criterion: Criterion, rulebook: Rulebook) -> str:
     """'innovation >= 4 or technology >= 4' for a criterion under the thresholds in force."""
     joiner = " or " if criterion.combine == "any" else " and "
     return joiner.join(
-        f"{score} {rulebook.thresholds[score].op} {rulebook.thresholds[score].value:g}"
-        for score in criterion.scores
+        f"{score} {rulebook.thresholds[score].op} {rulebook.thresholds[score].value:g}" for score in criterion.scores
     )
 
 
@@ -36,9 +35,7 @@ def tree_text(rulebook: Rulebook) -> str:
         branches = [("yes", node.if_yes), ("no", node.if_no)]
         for index, (outcome, target) in enumerate(branches):
             last = index == len(branches) - 1
-            lines.append(
-                f"{prefix}{'└─' if last else '├─'} {outcome}: {_node_label(target, rulebook)}"
-            )
+            lines.append(f"{prefix}{'└─' if last else '├─'} {outcome}: {_node_label(target, rulebook)}")
             if target in rulebook.nodes:
                 walk(target, prefix + ("   " if last else "│  "))
 
@@ -50,9 +47,7 @@ def tree_text(rulebook: Rulebook) -> str:
         f"{criterion_condition(feasibility, rulebook)}], mode {rulebook.feasibility.mode}: "
         "never changes the category; a failure adds a warning and the actions of each weak factor"
     )
-    lines.append(
-        "*interpretation*: our reading where the source is silent (see rules/ for the argument)"
-    )
+    lines.append("*interpretation*: our reading where the source is silent (see rules/ for the argument)")
     return "\n".join(lines) + "\n"
 
 
@@ -72,9 +67,7 @@ def tree_mermaid(rulebook: Rulebook) -> str:
         outcome = leaf.category.upper() + (f" / {leaf.variant}" if leaf.variant else "")
         links = f"<br/>missing: {', '.join(leaf.missing_links)}" if leaf.missing_links else ""
         mark = " *" if leaf.interpretation else ""
-        lines.append(
-            f'    {code}["{_mermaid_text(f"{code} {leaf.name}<br/>{outcome}{links}{mark}")}"]'
-        )
+        lines.append(f'    {code}["{_mermaid_text(f"{code} {leaf.name}<br/>{outcome}{links}{mark}")}"]')
     for code, node in rulebook.nodes.items():
         lines.append(f"    {code} -- yes --> {node.if_yes}")
         lines.append(f"    {code} -- no --> {node.if_no}")

@@ -16,9 +16,7 @@ def reading_text(reading: Reading) -> str:
     """'economic 2 < 4 (fails)' style text of one comparison."""
     origin = "" if reading.threshold_origin == "rules" else f" [{reading.threshold_origin}]"
     if reading.passed is None:
-        return (
-            f"{reading.score} missing (threshold {reading.op} {number(reading.threshold)}{origin})"
-        )
+        return f"{reading.score} missing (threshold {reading.op} {number(reading.threshold)}{origin})"
     op = reading.op if reading.passed else NEGATION[reading.op]
     verdict = "passes" if reading.passed else "fails"
     return f"{reading.score} {number(reading.value)} {op} {number(reading.threshold)}{origin} ({verdict})"

@@ -92,19 +92,13 @@ def load_yaml_file(path: Path) -> YamlDocument:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise YamlLoadError(
-                Problem(
-                    str(path), 1, 1, "file", f"file is {size} bytes; the limit is {MAX_FILE_BYTES}"
-                )
+                Problem(str(path), 1, 1, "file", f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")
             )
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise YamlLoadError(
-            Problem(str(path), 1, 1, "file", f"not UTF-8 text ({exc.reason})")
-        ) from None
+        raise YamlLoadError(Problem(str(path), 1, 1, "file", f"not UTF-8 text ({exc.reason})")) from None
     except OSError as exc:
-        raise YamlLoadError(
-            Problem(str(path), 1, 1, "file", f"cannot read: {exc.strerror}")
-        ) from None
+        raise YamlLoadError(Problem(str(path), 1, 1, "file", f"cannot read: {exc.strerror}")) from None
     return load_yaml_text(text, path)
 
 
@@ -146,15 +140,10 @@ def _construct(loader: yaml.SafeLoader, node: Node, loc: PathKey, document: Yaml
             if not isinstance(key, str):
                 key = str(key)
             if key in result:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f'duplicate key "{key}"', key_node.start_mark
-                )
+                raise yaml.constructor.ConstructorError(None, None, f'duplicate key "{key}"', key_node.start_mark)
             document.key_positions[(*loc, key)] = _position(key_node)
             result[key] = _construct(loader, value_node, (*loc, key), document)
         return result
     if isinstance(node, SequenceNode):
-        return [
-            _construct(loader, item, (*loc, index), document)
-            for index, item in enumerate(node.value)
-        ]
+        return [_construct(loader, item, (*loc, index), document) for index, item in enumerate(node.value)]
     return loader.construct_object(node, deep=True)

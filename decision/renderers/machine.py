@@ -28,10 +28,7 @@ CSV_FIXED_COLUMNS = [
 
 def to_json(results: list[DomainResult]) -> str:
     """The JSON array of the machine contract (spec section 6), one object per domain."""
-    return (
-        json.dumps([r.model_dump(mode="json") for r in results], indent=2, ensure_ascii=False)
-        + "\n"
-    )
+    return json.dumps([r.model_dump(mode="json") for r in results], indent=2, ensure_ascii=False) + "\n"
 
 
 def to_csv(results: list[DomainResult], score_names: list[str]) -> str:
@@ -56,9 +53,7 @@ def to_csv(results: list[DomainResult], score_names: list[str]) -> str:
                 " ".join(r.reachable),
                 r.file,
                 *[
-                    ""
-                    if r.scores.get(n) is None or r.scores[n].value is None
-                    else f"{r.scores[n].value:g}"
+                    "" if r.scores.get(n) is None or r.scores[n].value is None else f"{r.scores[n].value:g}"
                     for n in score_names
                 ],
             ]

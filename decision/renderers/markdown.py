@@ -20,11 +20,7 @@ def portfolio_markdown(results: list[DomainResult]) -> str:
         leaf = f"{r.leaf.code} {r.leaf.name}" if r.leaf else "-"
         warnings = ", ".join(w.code for w in r.warnings) or "-"
         lines.append(
-            "| "
-            + " | ".join(
-                _cell(x) for x in (r.id, r.name, category_text(r), leaf, r.reason, warnings)
-            )
-            + " |"
+            "| " + " | ".join(_cell(x) for x in (r.id, r.name, category_text(r), leaf, r.reason, warnings)) + " |"
         )
     return "\n".join(lines) + "\n"
 

@@ -40,10 +40,7 @@ def portfolio_table(results: list[DomainResult]) -> Table:
     counts: dict[str, int] = {}
     for r in results:
         counts[r.category] = counts.get(r.category, 0) + 1
-    table.caption = (
-        ", ".join(f"{name}: {count}" for name, count in counts.items())
-        + f" ({len(results)} domains)"
-    )
+    table.caption = ", ".join(f"{name}: {count}" for name, count in counts.items()) + f" ({len(results)} domains)"
     return table
 
 
@@ -89,9 +86,7 @@ def explanation(result: DomainResult, rulebook: Rulebook) -> Group:
         label.append(step.outcome, style={"yes": "green", "no": "red"}.get(step.outcome, "yellow"))
         label.append(f"  (rule {step.rule}; {step.cite})")
         if step.interpretation:
-            label.append(
-                f"\ninterpretation, not stated in the source: {step.interpretation}", style="italic"
-            )
+            label.append(f"\ninterpretation, not stated in the source: {step.interpretation}", style="italic")
         branch = branch.add(label)
     if result.leaf:
         leaf = result.leaf
@@ -101,9 +96,7 @@ def explanation(result: DomainResult, rulebook: Rulebook) -> Group:
         if leaf.missing_links:
             label.append(f"\nmissing link: {', '.join(leaf.missing_links)}")
         if leaf.interpretation:
-            label.append(
-                f"\ninterpretation, not stated in the source: {leaf.interpretation}", style="italic"
-            )
+            label.append(f"\ninterpretation, not stated in the source: {leaf.interpretation}", style="italic")
         branch.add(label)
     for alternative in result.alternatives:
         label = Text(
@@ -138,9 +131,7 @@ def explanation(result: DomainResult, rulebook: Rulebook) -> Group:
         actions.add_column("why here")
         for action in result.actions:
             text = action.text + (" (interpretation)" if action.interpretation else "")
-            actions.add_row(
-                f"{action.code}\n{action.name}", f"{text}\n[{action.cite}]", action.because
-            )
+            actions.add_row(f"{action.code}\n{action.name}", f"{text}\n[{action.cite}]", action.because)
         parts.append(actions)
     for warning in result.warnings:
         parts.append(Text(f"warning {warning.code}: {warning.message}", style="yellow"))
