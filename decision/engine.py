@@ -11,10 +11,12 @@ explored on both sides so the result can say which categories remain reachable.
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import durable_rules_engine
 from durable import engine as durable_engine
 
 from decision.errors import EngineError
@@ -176,6 +178,34 @@ class Engine:
 
     _current_fired: ClassVar[list[str]] = []
 
+    @staticmethod
+    def _to_json(message: dict[str, Any]) -> str:
+        # durable-rules' JSON parser rejects exponents without a decimal point
+        # ("1e-05" is error 204); Python writes tiny floats that way, so we write the
+        # message ourselves, with every float in a form it reads exactly.
+        parts = []
+        for key, value in message.items():
+            if isinstance(value, float):
+                text = repr(value)
+                mantissa, marker, exponent = text.partition("e")
+                if marker and "." not in mantissa:
+                    text = f"{mantissa}.0e{exponent}"
+            else:
+                text = json.dumps(value)
+            parts.append(f"{json.dumps(key)}:{text}")
+        return "{" + ",".join(parts) + "}"
+
+    def _submit(self, message: dict[str, Any], *, as_fact: bool) -> None:
+        host = self._get_host()
+        ruleset = host.get_ruleset(self._compiled.name)
+        native = durable_rules_engine.assert_fact if as_fact else durable_rules_engine.assert_event
+
+        def submit(payload):
+            return ruleset._handle_result(native(ruleset._handle, self._to_json(payload)), payload)
+
+        # The same dispatch Host.post uses, with our serialisation (private API; pinned).
+        host._handle_function(ruleset, submit, message, None)
+
     def _message(self, node: str, scores: dict[str, float | None]) -> dict[str, Any]:
         message: dict[str, Any] = {MARKER: node}
         for score, value in scores.items():
@@ -197,13 +227,12 @@ class Engine:
             message["sid"] = sid
             Engine._current_fired = []
             try:
-                if all_matches:
-                    host.assert_fact(self._compiled.name, message)
-                else:
-                    host.post(self._compiled.name, message)
+                self._submit(message, as_fact=all_matches)
                 state = host.get_state(self._compiled.name, sid)
             except durable_engine.MessageNotHandledException:
                 raise EngineError(f"{node}: no rule handled the message {message}") from None
+            except durable_rules_engine.error as exc:
+                raise EngineError(f"{node}: durable-rules refused the message {message}: {exc}") from None
             finally:
                 # Free the session at once: durable-rules keeps about a thousand.
                 host.delete_state(self._compiled.name, sid)

@@ -264,12 +264,20 @@ def _with_derived_feasibility(scores: dict[str, ScoreValue], factors: dict[str, 
     return {**scores, "feasibility": derived}
 
 
+def _display(path: Path) -> Path:
+    """Paths under the working folder are shown relative to it, so messages stay short."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
 def profile_files(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
     """Expand files and folders (``*.yaml``/``*.yml``, sorted) into a list of files."""
     files: list[Path] = []
     problems: list[Problem] = []
     for path in paths:
-        path = Path(path)
+        path = _display(Path(path))
         if path.is_dir():
             found = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
             if not found:

@@ -86,7 +86,7 @@ class Threshold(_Strict):
     def _finite(cls, value: float) -> float:
         if not math.isfinite(value):
             raise ValueError("must be a finite number")
-        return value
+        return check_engine_number(value)
 
 
 class ThresholdsFile(_Strict):
@@ -232,6 +232,17 @@ class Rulebook:
             threshold = self.thresholds[name]
             digest.update(f"{name}{threshold.op}{threshold.value!r}\n".encode())
         return digest.hexdigest()[:16]
+
+
+def check_engine_number(value: float) -> float:
+    """Refuse thresholds durable-rules cannot read back exactly from its rule JSON.
+
+    Its parser rejects exponents without a decimal point, which Python writes for
+    numbers below 0.0001 (1e-05); no meaningful threshold on a 0-5 scale is that small.
+    """
+    if 0 < abs(value) < 1e-4:
+        raise ValueError("thresholds between 0 and 0.0001 are not supported (use 0 or at least 0.0001)")
+    return value
 
 
 def parse_threshold_options(options: list[str] | None) -> dict[str, float]:

@@ -81,6 +81,10 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+
+
 def _position(node: Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
@@ -125,6 +129,13 @@ def load_yaml_text(text: str, path: Path) -> YamlDocument:
 
 def _construct(loader: yaml.SafeLoader, node: Node, loc: PathKey, document: YamlDocument) -> Any:
     document.value_positions[loc] = _position(node)
+    # Mappings and sequences are built here, not by the loader, so an explicit tag on one
+    # (!!python/object/apply:..., !!set, !!omap, !custom) must be refused here too.
+    plain_tag = {MappingNode: _MAP_TAG, SequenceNode: _SEQ_TAG}.get(type(node))
+    if plain_tag is not None and node.tag != plain_tag:
+        raise yaml.constructor.ConstructorError(
+            None, None, f'tag "{node.tag}" is not allowed in decision files', node.start_mark
+        )
     if isinstance(node, MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:

@@ -1,0 +1,65 @@
+"""Shared fixtures: the shipped rules, and a CLI runner with pinned width and no colour."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from decision.cli import app
+from decision.rulebook import load_rulebook
+
+REPO = Path(__file__).resolve().parent.parent
+RULES_DIR = REPO / "rules"
+DOMAINS_DIR = REPO / "domains"
+# Pinned so golden files do not depend on the terminal running the tests.
+CLI_ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+
+
+@pytest.fixture(scope="session")
+def rulebook():
+    """The shipped rulebook, loaded once."""
+    return load_rulebook(RULES_DIR)
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run_cli(monkeypatch):
+    """Run the CLI in-process from the repository root; returns exit code, stdout, stderr."""
+
+    def run(*args: str, cwd: Path = REPO) -> CliResult:
+        for key, value in CLI_ENV.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.chdir(cwd)
+        result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+        return CliResult(result.exit_code, result.stdout, result.stderr)
+
+    return run
+
+
+@pytest.fixture
+def rules_copy(tmp_path):
+    """A writable copy of the shipped rules folder under tmp_path."""
+    target = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, target)
+    return target
+
+
+def write(path: Path, text: str) -> Path:
+    """Write a test input file (always under tmp_path) and return its path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+os.environ.setdefault("COLUMNS", CLI_ENV["COLUMNS"])
