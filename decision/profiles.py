@@ -74,14 +74,21 @@ def _score_validator(rulebook: Rulebook):
                 },
             )
         if isinstance(raw, int | float):
-            value = float(raw)
-            if not math.isfinite(value):
+            try:
+                value = float(raw)
+            except OverflowError:  # an integer too large for a float is far off the scale
+                value = math.inf if raw > 0 else -math.inf
+            if isinstance(raw, float) and not math.isfinite(value):
                 raise PydanticCustomError("score", "score must be a finite number, got {got}", {"got": str(raw)})
             if not low <= value <= high:
                 raise PydanticCustomError(
                     "score",
                     "score {got} is outside the scale {low}-{high}",
-                    {"got": f"{value:g}", "low": f"{low:g}", "high": f"{high:g}"},
+                    {
+                        "got": f"{value:g}" if math.isfinite(value) else f"{str(raw)[:12]}...",
+                        "low": f"{low:g}",
+                        "high": f"{high:g}",
+                    },
                 )
             return value, None
         if isinstance(raw, str):

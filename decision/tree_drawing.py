@@ -51,8 +51,9 @@ def tree_text(rulebook: Rulebook) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _mermaid_text(text: str) -> str:
-    return text.replace('"', "'").replace(">=", "≥").replace("<", "&lt;")
+def _mermaid_label(*rows: str) -> str:
+    escaped = (row.replace('"', "'").replace(">=", "≥").replace("<", "&lt;").replace(">", "&gt;") for row in rows)
+    return "<br/>".join(escaped)
 
 
 def tree_mermaid(rulebook: Rulebook) -> str:
@@ -61,13 +62,14 @@ def tree_mermaid(rulebook: Rulebook) -> str:
     for code, node in rulebook.nodes.items():
         criterion = rulebook.criteria[node.criterion]
         mark = " *" if node.interpretation or criterion.interpretation else ""
-        label = f"{code} {node.name}<br/>{criterion.key}: {criterion_condition(criterion, rulebook)}{mark}"
-        lines.append(f'    {code}{{"{_mermaid_text(label)}"}}')
+        condition = f"{criterion.key}: {criterion_condition(criterion, rulebook)}{mark}"
+        lines.append(f'    {code}{{"{_mermaid_label(f"{code} {node.name}", condition)}"}}')
     for code, leaf in rulebook.leaves.items():
         outcome = leaf.category.upper() + (f" / {leaf.variant}" if leaf.variant else "")
-        links = f"<br/>missing: {', '.join(leaf.missing_links)}" if leaf.missing_links else ""
-        mark = " *" if leaf.interpretation else ""
-        lines.append(f'    {code}["{_mermaid_text(f"{code} {leaf.name}<br/>{outcome}{links}{mark}")}"]')
+        rows = [f"{code} {leaf.name}", outcome + (" *" if leaf.interpretation else "")]
+        if leaf.missing_links:
+            rows.append(f"missing: {', '.join(leaf.missing_links)}")
+        lines.append(f'    {code}["{_mermaid_label(*rows)}"]')
     for code, node in rulebook.nodes.items():
         lines.append(f"    {code} -- yes --> {node.if_yes}")
         lines.append(f"    {code} -- no --> {node.if_no}")

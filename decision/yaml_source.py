@@ -19,6 +19,8 @@ from decision.errors import Problem
 
 # Profiles and rules are a few kilobytes; a file a thousand times that is a mistake.
 MAX_FILE_BYTES = 5 * 1024 * 1024
+# A profile nests five levels (domains, item, scores, score, value); rules files fewer.
+MAX_NESTING = 50
 
 PathKey = tuple[str | int, ...]
 
@@ -61,9 +63,23 @@ class YamlLoadError(Exception):
 
 
 class _NoAliasLoader(yaml.SafeLoader):
-    """SafeLoader that refuses anchors and aliases while composing."""
+    """SafeLoader that refuses anchors, aliases and absurd nesting while composing."""
+
+    _depth = 0
 
     def compose_node(self, parent, index):
+        # Composing recurses once per level; refuse deep nesting before Python's stack does.
+        if self._depth >= MAX_NESTING:
+            raise yaml.composer.ComposerError(
+                None, None, f"nested more than {MAX_NESTING} levels deep", self.peek_event().start_mark
+            )
+        self._depth += 1
+        try:
+            return self._compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def _compose_node(self, parent, index):
         if self.check_event(yaml.events.AliasEvent):
             event = self.peek_event()
             raise yaml.composer.ComposerError(

@@ -1,0 +1,160 @@
+"""CLI output against golden files (width 100, no colour). Regenerate after an intended
+change with: UPDATE_GOLDEN=1 pytest tests/test_cli_golden.py, then review the diff."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from decision.docs_generation import tree_document
+from tests.conftest import REPO
+
+GOLDEN = Path(__file__).parent / "golden"
+CASES = {
+    "classify-table": ["classify"],
+    "classify-markdown": ["classify", "--format", "markdown"],
+    "classify-csv": ["classify", "--format", "csv"],
+    "explain-semiconductors": ["explain", "semiconductors"],
+    "explain-scientific-rd": ["explain", "scientific-rd"],
+    "explain-chemicals-markdown": ["explain", "chemicals", "--format", "markdown"],
+    "tree-text": ["tree"],
+    "tree-mermaid": ["tree", "--format", "mermaid"],
+    "rules-check": ["rules", "check"],
+    "classify-threshold-science-4.5": ["classify", "--threshold", "science=4.5"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_cli_output_matches_golden(run_cli, name):
+    result = run_cli(*CASES[name])
+    assert result.exit_code == 0, result.stderr
+    golden = GOLDEN / f"{name}.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(result.stdout, encoding="utf-8")
+    assert result.stdout == golden.read_text(encoding="utf-8")
+
+
+def test_classify_json_is_the_machine_contract(run_cli):
+    result = run_cli("classify", "--format", "json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert isinstance(data, list) and len(data) >= 12
+    for item in data:
+        assert {"id", "category", "variant", "path", "actions", "warnings"} <= set(item)
+        assert item["category"] in {"strong", "ecosystem-gap", "moonshot", "no-focus", "undetermined"}
+        assert item["variant"] in {None, "internationalisation", "partnership"}
+        for step in item["path"]:
+            assert {"node", "criterion", "readings", "outcome"} <= set(step)
+            for reading in step["readings"]:
+                assert {"score", "value", "threshold", "op", "passed"} <= set(reading)
+        if item["category"] == "undetermined":
+            assert item["blocking"] and item["reachable"]
+    by_id = {item["id"]: item for item in data}
+    semis = by_id["semiconductors"]
+    assert [s["outcome"] for s in semis["path"]] == ["yes", "yes", "no", "yes", "yes"]
+    assert semis["path"][2]["readings"][0] == {
+        "score": "economic",
+        "value": 2.0,
+        "op": ">=",
+        "threshold": 4.0,
+        "threshold_origin": "rules",
+        "passed": False,
+    }
+
+
+def test_threshold_override_is_recorded_with_its_origin(run_cli):
+    data = json.loads(run_cli("classify", "-f", "json", "--threshold", "science=4.5").stdout)
+    thresholds = data[0]["thresholds"]
+    assert thresholds["science"] == {"value": 4.5, "op": ">=", "origin": "--threshold"}
+    assert thresholds["economic"]["origin"] == "rules"
+
+
+def test_out_writes_atomically_and_refuses_to_overwrite(run_cli, tmp_path):
+    target = tmp_path / "portfolio.json"
+    first = run_cli("classify", "-f", "json", "--out", target)
+    assert first.exit_code == 0 and json.loads(target.read_text())
+    target.write_text("keep me")
+    second = run_cli("classify", "-f", "json", "--out", target)
+    assert second.exit_code == 2
+    assert "already exists; pass --force" in second.stderr
+    assert target.read_text() == "keep me"
+    third = run_cli("classify", "-f", "csv", "--out", target, "--force")
+    assert third.exit_code == 0
+    assert target.read_text().startswith("id,name,category")
+    assert [p.name for p in tmp_path.iterdir()] == ["portfolio.json"]
+
+
+def test_explain_unknown_id_lists_known_ids(run_cli):
+    result = run_cli("explain", "nanotech")
+    assert result.exit_code == 2
+    assert result.stderr.startswith('error: no domain with id "nanotech" (known: ')
+    assert "semiconductors" in result.stderr
+
+
+def test_schema_is_valid_json_schema_for_profiles(run_cli):
+    schema = json.loads(run_cli("schema").stdout)
+    single = schema["$defs"]["DomainProfileFile"]
+    assert single["additionalProperties"] is False
+    scores = schema["$defs"]["Scores"]["properties"]
+    assert set(scores) == {"economic", "innovation", "technology", "science", "opportunity", "transition", "feasibility"}
+
+
+def test_validate_reports_ok_on_shipped_domains(run_cli):
+    result = run_cli("validate", "domains")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("ok: ")
+
+
+def test_docs_tree_page_is_up_to_date(rulebook):
+    committed = (REPO / "docs" / "tree.md").read_text(encoding="utf-8")
+    assert committed == tree_document(rulebook), "docs/tree.md is stale: run python -m decision.docs_generation"
+
+
+def test_structurally_unreachable_leaf_is_a_rules_error(run_cli, rules_copy):
+    tree = rules_copy / "tree.yaml"
+    tree.write_text(tree.read_text().replace("    if_yes: VL03\n", "    if_yes: VL04\n"))
+    result = run_cli("rules", "check", "--rules", rules_copy)
+    assert result.exit_code == 3
+    assert "VL03: no path from the root reaches it" in result.stderr
+
+
+def test_rules_check_finds_a_logically_dead_leaf(run_cli, rules_copy):
+    # VT06 is only reached when IT failed; asking IT again there makes VL03 dead,
+    # although the tree's structure still reaches it.
+    tree = rules_copy / "tree.yaml"
+    text = tree.read_text()
+    marker = "  - code: VT06\n    name: focus.economic.no-innovation.science\n    criterion: VC03\n"
+    assert marker in text
+    tree.write_text(text.replace(marker, marker.replace("VC03", "VC02")))
+    result = run_cli("rules", "check", "--rules", rules_copy)
+    assert result.exit_code == 1
+    assert "unreachable: VL03 gap.missing-innovation" in result.stderr
+    assert "rules check FAILED" in result.stderr
+
+
+def test_rules_check_detects_overlapping_and_missing_rules(rulebook, monkeypatch):
+    from decision import engine as engine_module
+    from decision.rules_check import check_rules
+
+    real = engine_module._conditions
+
+    def broken(criterion, rules):
+        conditions = real(criterion, rules)
+        if criterion.key == "G":
+            # "unknown" now also matches present scores: an overlap with yes/no.
+            conditions["unknown"] = {"$ex": {"node": 1}}
+        if criterion.key == "P":
+            # "no" never matches: a gap for present scores below the threshold.
+            conditions["no"] = {"$lt": {"transition": -1}}
+        return conditions
+
+    monkeypatch.setattr(engine_module, "_conditions", broken)
+    # A rule set name no real rulebook can have, so the broken rules never leak out.
+    monkeypatch.setattr(type(rulebook), "identity", lambda self: "broken-on-purpose")
+    report = check_rules(rulebook)
+    assert not report.ok
+    assert any(line.startswith("VT01: rules VT01.unknown, VT01.yes all match") for line in report.overlaps)
+    assert any(line.startswith("VT02: no rule matches transition=") for line in report.gaps)
