@@ -34,19 +34,22 @@ EXIT_CHECK_FAILED, EXIT_INPUT, EXIT_RULES, EXIT_ENGINE = 1, 2, 3, 4
 
 RulesOption = Annotated[
     Path | None,
-    typer.Option("--rules", help="Rules folder to use instead of the shipped one.", show_default=False),
+    typer.Option("--rules", metavar="DIR", help="Rules folder to use instead of the shipped one.", show_default=False),
 ]
 ThresholdOption = Annotated[
     list[str] | None,
     typer.Option(
         "--threshold",
+        metavar="SCORE=VALUE",
         help="Override a threshold for this run: SCORE=VALUE, e.g. science=4.5 (repeatable).",
         show_default=False,
     ),
 ]
 PathsArgument = Annotated[
     list[Path] | None,
-    typer.Argument(help="Profile files or folders (default: the shipped domains).", show_default=False),
+    typer.Argument(
+        metavar="[PATH]...", help="Profile files or folders (default: the shipped domains).", show_default=False
+    ),
 ]
 
 
@@ -204,14 +207,16 @@ def explain(
 @app.command()
 @_handles_errors
 def validate(
-    paths: Annotated[list[Path], typer.Argument(help="Profile files or folders to check.")],
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help="Profile files or folders to check.")],
     rules: RulesOption = None,
 ) -> None:
     """Check profiles only, listing every problem with its file, line and field."""
     rulebook = _rulebook(rules, None)
     profiles = _profiles(paths, rulebook)
+    from decision.wording import plural
+
     files = {p.file for p in profiles}
-    typer.echo(f"ok: {len(profiles)} domains in {len(files)} files")
+    typer.echo(f"ok: {plural(len(profiles), 'domain')} in {plural(len(files), 'file')}")
 
 
 @app.command()
@@ -253,7 +258,11 @@ def rules_check(rules: RulesOption = None, threshold: ThresholdOption = None) ->
         f"{name} {{{', '.join('na' if v is None else repr(v) for v in values)}}}"
         for name, values in report.grid.items()
     )
-    console.print(f"grid per score: {grid}", markup=False, soft_wrap=True)
+    console.print(
+        "grid per score (scale ends, the threshold, the largest number just below it, na = missing):",
+        markup=False,
+    )
+    console.print(f"  {grid}", markup=False, soft_wrap=True)
     console.print(
         f"{report.node_combinations} node/score combinations asserted; {report.profiles} profiles walked",
         markup=False,
@@ -268,6 +277,11 @@ def rules_check(rules: RulesOption = None, threshold: ThresholdOption = None) ->
         table.add_row(f"{code} {leaf.name}" if leaf else code, category, str(count))
     table.add_row("undetermined", "(a missing score decides)", str(report.undetermined))
     console.print(table)
+    console.print(
+        "(category known, leaf open): the category is certain but a missing score leaves the missing link open.",
+        markup=False,
+        soft_wrap=True,
+    )
     for line in [*report.gaps, *report.overlaps]:
         typer.echo(("gap: " if line in report.gaps else "overlap: ") + line, err=True)
     for code in report.unreached_leaves:
@@ -278,7 +292,29 @@ def rules_check(rules: RulesOption = None, threshold: ThresholdOption = None) ->
     if not report.ok:
         typer.echo("rules check FAILED", err=True)
         raise typer.Exit(EXIT_CHECK_FAILED)
-    console.print("rules check passed: every profile reaches exactly one answer, every leaf is reachable")
+    console.print(
+        "rules check passed: at every node exactly one rule matches each combination (no gap, no overlap), "
+        "every profile of the grid ends in leaves only, and every leaf is reached",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"decision {version('decision')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Sort strategic domains into VARIO's categories and explain every path."""
 
 
 def main() -> None:

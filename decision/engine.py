@@ -44,6 +44,7 @@ W_FEASIBILITY_WEAK = "VW01"
 W_FEASIBILITY_UNKNOWN = "VW02"
 W_LINK_UNDETERMINED = "VW03"
 W_UNDETERMINED = "VW04"
+W_FACTOR_WEAK = "VW05"
 
 
 class _QuietHost(durable_engine.Host):
@@ -380,7 +381,7 @@ class Engine:
                         ),
                     )
                 )
-                reason = f"{category} whichever way the missing {', '.join(unsure)} turn out"
+                reason = f"{category} whatever the missing {', '.join(unsure)} score turns out to be"
                 leaf_actions = [
                     code for code in candidate_leaves[0].actions if all(code in c.actions for c in candidate_leaves)
                 ]
@@ -391,7 +392,7 @@ class Engine:
                     actions.append(self._action(code, f"missing link: {link}"))
         else:
             category, variant, missing_links = "undetermined", None, []
-            reachable_text = ", ".join(self._label(c, v) for c, v in sorted(outcomes, key=str))
+            reachable_text = ", ".join(sorted(self._label(c, v) for c, v in outcomes))
             reason = f"missing {', '.join(blocking)} decides between {reachable_text}"
             warnings.append(
                 Notice(
@@ -421,7 +422,10 @@ class Engine:
             scores=profile.scores,
             factors=profile.factors,
             thresholds={
-                name: ThresholdUsed(value=t.value, op=t.op, origin=t.origin) for name, t in rulebook.thresholds.items()
+                name: ThresholdUsed(
+                    value=t.value, op=t.op, origin=t.origin, meaning=t.meaning, interpretation=t.interpretation
+                )
+                for name, t in rulebook.thresholds.items()
             },
         )
 
@@ -488,13 +492,25 @@ class Engine:
                     message="feasibility is not scored: whether the choice can be realised is unknown",
                 )
             ]
-        if step.outcome == "yes":
-            return []
         weak = [
             name
             for name, factor in profile.factors.items()
             if compare(factor.value, threshold.op, threshold.value) is False
         ]
+        if step.outcome == "yes":
+            if not weak:
+                return []
+            # The overall score passes but a factor does not: say so, without the
+            # factor actions, which the source ties to a failed feasibility.
+            return [
+                Notice(
+                    code=W_FACTOR_WEAK,
+                    message=(
+                        f"feasibility passes overall, but factor(s) {', '.join(weak)} lie below "
+                        f"{threshold.value:g}: check that the overall score is right"
+                    ),
+                )
+            ]
         value = step.readings[0].value
         negated = NEGATED_SYMBOL[threshold.op]
         if weak:
@@ -508,8 +524,8 @@ class Engine:
             Notice(
                 code=W_FEASIBILITY_WEAK,
                 message=(
-                    f"feasibility {value:g} {negated} {threshold.value:g}: the category stands "
-                    f"(feasibility is not a gate in the source), but realising it needs work; {detail}"
+                    f"feasibility {value:g} {negated} {threshold.value:g}: realising this choice needs work "
+                    f"(feasibility is not a gate in the source, so the outcome does not change); {detail}"
                 ),
             )
         ]

@@ -12,6 +12,8 @@ from decision.errors import UsageError
 def write_output(path: Path, text: str, *, force: bool) -> None:
     """Write ``text`` to ``path`` via a temporary file and an atomic rename."""
     path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"{path}: is a folder; give a file name")
     if path.exists() and not force:
         raise UsageError(f"{path}: already exists; pass --force to overwrite it")
     if not path.parent.is_dir():
@@ -20,6 +22,10 @@ def write_output(path: Path, text: str, *, force: bool) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
+        # mkstemp creates owner-only files; give the output the usual umask permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -9,9 +9,10 @@ from pydantic import BaseModel, ConfigDict
 Outcome = Literal["yes", "no", "unknown"]
 Category = Literal["strong", "ecosystem-gap", "moonshot", "no-focus", "undetermined"]
 
-# Where a value came from. Precedence, highest first: a command-line override
-# (--threshold), then the profile file, then the rules folder's default.
-Origin = Literal["profile", "derived", "rules", "--threshold", "--set"]
+# Where a score came from: the profile file, or derived from the profile's feasibility
+# factors. Thresholds carry their own origin: "rules" or "--threshold". Precedence,
+# highest first: command line, then profile file, then the rules folder's default.
+Origin = Literal["profile", "derived"]
 
 
 class ScoreValue(BaseModel):
@@ -126,6 +127,8 @@ class ThresholdUsed(BaseModel):
     value: float
     op: str
     origin: str
+    meaning: str
+    interpretation: str | None = None
 
 
 DomainResult.model_rebuild()

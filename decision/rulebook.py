@@ -274,8 +274,8 @@ def _pydantic_problems(document: YamlDocument, error: ValidationError) -> list[P
     return problems
 
 
-def _located(document: YamlDocument, loc: tuple, code: str, message: str) -> Problem:
-    line, column = document.position(loc)
+def _located(document: YamlDocument, loc: tuple, code: str, message: str, *, prefer_key: bool = False) -> Problem:
+    line, column = document.position(loc, prefer_key=prefer_key)
     return Problem(str(document.path), line, column, code, message)
 
 
@@ -364,7 +364,9 @@ def load_rulebook(directory: Path) -> Rulebook:
 
     for name, threshold in thresholds_file.thresholds.items():
         if name not in scores:
-            problems.append(_located(d_thresholds, ("thresholds", name), name, f'unknown score "{name}"'))
+            problems.append(
+                _located(d_thresholds, ("thresholds", name), name, f'unknown score "{name}"', prefer_key=True)
+            )
         if threshold.op not in OPERATORS:
             problems.append(
                 _located(

@@ -49,7 +49,12 @@ def provenance_text(score: ScoreValue) -> str:
         parts.append("ASSUMPTION")
     if score.location:
         parts.append(f"at {score.location}")
-    return "; ".join(parts)
+    return "; ".join(part.rstrip(". ") for part in parts)
+
+
+def plural(count: int, noun: str) -> str:
+    """'1 domain', '2 domains'."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def path_summary(result: DomainResult) -> str:

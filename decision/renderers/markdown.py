@@ -38,6 +38,10 @@ def explanation_markdown(r: DomainResult) -> str:
     for name, score in r.scores.items():
         value = "missing" if score.value is None else f"{score.value:g}"
         out.append(f"| {name} | {value} | {_cell(provenance_text(score))} |")
+    interpreted = [(n, t) for n, t in r.thresholds.items() if t.interpretation]
+    if interpreted:
+        out += ["", "Thresholds that are our reading of the source:", ""]
+        out += [f"- {n} {t.op} {t.value:g} ({t.meaning}): {t.interpretation}" for n, t in interpreted]
     out += ["", "### Path", ""]
     for step in r.path:
         note = " *(interpretation: " + step.interpretation + ")*" if step.interpretation else ""

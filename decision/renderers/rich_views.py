@@ -32,7 +32,7 @@ def portfolio_table(results: list[DomainResult]) -> Table:
         leaf = r.leaf.code if r.leaf else "-"
         table.add_row(
             r.id,
-            Text(category_text(r), style=CATEGORY_STYLES.get(r.category, "")),
+            Text(r.category + (f"\n({r.variant})" if r.variant else ""), style=CATEGORY_STYLES.get(r.category, "")),
             leaf,
             r.reason,
             " ".join(w.code for w in r.warnings) or "-",
@@ -73,6 +73,14 @@ def explanation(result: DomainResult, rulebook: Rulebook) -> Group:
     for name, factor in result.factors.items():
         scores.add_row(f"  factor {name}", number(factor.value), "", provenance_text(factor))
     parts.append(scores)
+    readings = Text()
+    for name, threshold in result.thresholds.items():
+        if threshold.interpretation:
+            readings.append(f"{name} {threshold.op} {threshold.value:g} ({threshold.meaning}): ")
+            readings.append(f"interpretation, not stated in the source: {threshold.interpretation}\n", style="italic")
+    if readings:
+        parts.append(Text("Thresholds", style="bold"))
+        parts.append(readings)
 
     tree = Tree(Text("Path through the tree", style="bold"))
     branch = tree
