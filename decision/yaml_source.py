@@ -13,7 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
 
 from decision.errors import Problem
 
@@ -62,8 +65,32 @@ class YamlLoadError(Exception):
         self.problem = problem
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """SafeLoader that refuses anchors, aliases and absurd nesting while composing."""
+try:  # libyaml scans and parses about ten times faster; composing stays in Python
+    from yaml._yaml import CParser as _Parser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml.parser import Parser as _Parser
+    from yaml.reader import Reader as _Reader
+    from yaml.scanner import Scanner as _Scanner
+
+    class _Parser(_Reader, _Scanner, _Parser):  # type: ignore[no-redef]
+        def __init__(self, stream):
+            _Reader.__init__(self, stream)
+            _Scanner.__init__(self)
+            _Parser.__init__(self)
+
+
+class _NoAliasLoader(Composer, _Parser, SafeConstructor, Resolver):
+    """A safe loader that refuses anchors, aliases and absurd nesting while composing.
+
+    The Python composer is kept (placed before the parser in the MRO) so that every
+    node passes through ``compose_node`` and its guards.
+    """
+
+    def __init__(self, stream):
+        _Parser.__init__(self, stream)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
+        Composer.__init__(self)
 
     _depth = 0
 

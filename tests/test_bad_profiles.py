@@ -254,7 +254,7 @@ BILLION_LAUGHS = 'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol",
         (HEAD + "scores:\n  science: !custom 3\n", 4, 12, "!custom"),
         (HEAD + "? [a]\n: 1\n", 3, 3, "mapping keys must be plain text"),
         (HEAD + "scores: " + "[" * 200 + "]" * 200 + "\n", 3, 58, "nested more than"),
-        (HEAD + "\tscores: {}\n", 3, 1, "'\\t'"),
+        (HEAD + "\tscores: {}\n", 3, 1, "tab"),
     ],
     ids=[
         "syntax",
