@@ -25,9 +25,7 @@ def median_wall(command: list[str], runs: int) -> float:
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 15
     decision = shutil.which("decision") or sys.exit("install the project first: pip install .")
-    floor = median_wall(
-        [sys.executable, "-c", "import typer, rich.console, pydantic, yaml, durable.engine"], runs
-    )
+    floor = median_wall([sys.executable, "-c", "import typer, rich.console, pydantic, yaml, durable.engine"], runs)
     classify = median_wall([decision, "classify"], runs)
     json_out = median_wall([decision, "classify", "--format", "json"], runs)
     print(f"runs per command: {runs}")

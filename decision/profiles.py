@@ -236,9 +236,12 @@ def _problems_from(document: YamlDocument, error: ValidationError, prefix: tuple
             prefer_key = True
         elif item["type"] == "missing":
             message = "required field is missing"
+        elif item["type"] == "string_pattern_mismatch" and loc[-1] == "id":
+            message = "an id is a lowercase slug: a-z, 0-9 and '-', starting with a letter or digit"
         else:
             message = item["msg"]
-        field_name = ".".join(str(part) for part in loc if not isinstance(part, int)) or "file"
+        field_name = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
+        field_name = field_name or "file"
         problems.append(document.problem(loc, field_name, message, prefer_key=prefer_key))
     return problems
 
@@ -248,14 +251,16 @@ def _resolve(raw_scores: dict, document: YamlDocument, loc: tuple, origin_path: 
     for name, detail in raw_scores.items():
         if detail is None:
             continue
-        line, _ = document.position((*loc, name))
+        line, _ = document.position((*loc, name), prefer_key=True)
         resolved[name] = ScoreValue(origin="profile", location=f"{origin_path}:{line}", **detail)
     return resolved
 
 
-def _with_derived_feasibility(scores: dict[str, ScoreValue], factors: dict[str, ScoreValue]) -> dict[str, ScoreValue]:
+def _with_derived_feasibility(
+    scores: dict[str, ScoreValue], factors: dict[str, ScoreValue], rule: str
+) -> dict[str, ScoreValue]:
     given = scores.get("feasibility")
-    if given is not None and given.value is not None:
+    if rule == "none" or (given is not None and given.value is not None):
         return scores
     present = {name: factor for name, factor in factors.items() if factor.value is not None}
     if not present:
@@ -356,7 +361,7 @@ def load_profiles(paths: Iterable[Path], rulebook: Rulebook) -> list[DomainProfi
                     description=entry.description,
                     file=str(path),
                     line=line,
-                    scores=_with_derived_feasibility(scores, factors),
+                    scores=_with_derived_feasibility(scores, factors, rulebook.feasibility.derive_from_factors),
                     factors=factors,
                 )
             )

@@ -131,6 +131,7 @@ class MissingLink(_Strict):
 class FeasibilitySetting(_Strict):
     criterion: str
     mode: Literal["warn"]
+    derive_from_factors: Literal["min", "none"] = "min"
     cite: str
 
 
@@ -215,10 +216,10 @@ class Rulebook:
         for name, value in overrides.items():
             if name not in thresholds:
                 known = ", ".join(sorted(thresholds))
-                raise UsageError(f'{origin} {name}={value}: unknown score "{name}" (known: {known})')
+                raise UsageError(f'{origin} {name}={value:g}: unknown score "{name}" (known: {known})')
             if not math.isfinite(value) or not self.scale.min <= value <= self.scale.max:
                 raise UsageError(
-                    f"{origin} {name}={value}: a threshold must lie within {self.scale.min:g}-{self.scale.max:g}"
+                    f"{origin} {name}={value:g}: a threshold must lie within {self.scale.min:g}-{self.scale.max:g}"
                 )
             thresholds[name] = thresholds[name].model_copy(update={"value": value, "origin": origin})
         return replace(self, thresholds=thresholds)
@@ -257,6 +258,8 @@ def parse_threshold_options(options: list[str] | None) -> dict[str, float]:
             value = float(raw)
         except ValueError:
             raise UsageError(f'--threshold "{option}": "{raw}" is not a number') from None
+        if name in overrides:
+            raise UsageError(f'--threshold "{option}": {name} is given more than once')
         overrides[name] = value
     return overrides
 

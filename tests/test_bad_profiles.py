@@ -200,7 +200,7 @@ def test_bad_id_format(tmp_path, rulebook, bad_id):
     path = write(tmp_path / "p.yaml", f"name: Demo\nid: '{bad_id}'\n")
     problem = only_problem(path, rulebook)
     assert (problem.line, problem.column, problem.field) == (2, 5, "id")
-    assert "^[a-z0-9][a-z0-9-]*$" in problem.message
+    assert "lowercase slug" in problem.message
 
 
 def test_empty_name_is_refused(tmp_path, rulebook):
@@ -330,7 +330,7 @@ def test_top_level_must_be_a_mapping(tmp_path, rulebook, text):
 def test_bad_domains_list(tmp_path, rulebook, text, message):
     path = write(tmp_path / "p.yaml", text)
     problem = only_problem(path, rulebook)
-    assert problem.field == "domains"
+    assert problem.field.startswith("domains")
     assert message in problem.message
 
 
@@ -517,7 +517,10 @@ def test_problems_inside_a_domains_list_are_located(tmp_path, rulebook):
         "domains:\n  - id: one\n    name: One\n  - id: Two\n    name: Two\n    scores:\n      sciense: 4\n",
     )
     problems = problems_of([path], rulebook)
-    assert [(p.line, p.column, p.field) for p in problems] == [(4, 9, "domains.id"), (7, 7, "domains.scores.sciense")]
+    assert [(p.line, p.column, p.field) for p in problems] == [
+        (4, 9, "domains[1].id"),
+        (7, 7, "domains[1].scores.sciense"),
+    ]
 
 
 def test_provenance_reaches_the_result(tmp_path, rulebook):

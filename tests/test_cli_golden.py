@@ -98,12 +98,12 @@ def test_explain_unknown_id_lists_known_ids(run_cli):
     assert "semiconductors" in result.stderr
 
 
-def test_schema_is_valid_json_schema_for_profiles(run_cli):
+def test_schema_is_valid_json_schema_for_profiles(run_cli, rulebook):
     schema = json.loads(run_cli("schema").stdout)
     single = schema["$defs"]["DomainProfileFile"]
     assert single["additionalProperties"] is False
     scores = schema["$defs"]["Scores"]["properties"]
-    assert set(scores) == {"economic", "innovation", "technology", "science", "opportunity", "transition", "feasibility"}
+    assert set(scores) == set(rulebook.scores)
 
 
 def test_validate_reports_ok_on_shipped_domains(run_cli):
