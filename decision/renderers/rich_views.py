@@ -23,19 +23,20 @@ CATEGORY_STYLES = {
 def portfolio_table(results: list[DomainResult]) -> Table:
     """One row per domain: category, variant, leaf and the key reason."""
     table = Table(title="VARIO classification", show_lines=False, expand=False)
-    table.add_column("id", no_wrap=True)
+    # Narrow terminals squeeze the reason first; let long ids fold instead.
+    table.add_column("id", max_width=18, overflow="fold")
     table.add_column("category", no_wrap=True)
     table.add_column("leaf", no_wrap=True)
-    table.add_column("key reason")
-    table.add_column("warnings", no_wrap=True)
+    table.add_column("key reason (warnings)", min_width=24)
     for r in results:
-        leaf = r.leaf.code if r.leaf else "-"
+        reason = Text(r.reason)
+        if r.warnings:
+            reason.append("\n" + " ".join(w.code for w in r.warnings), style="yellow")
         table.add_row(
             r.id,
-            Text(r.category + (f"\n({r.variant})" if r.variant else ""), style=CATEGORY_STYLES.get(r.category, "")),
-            leaf,
-            r.reason,
-            " ".join(w.code for w in r.warnings) or "-",
+            Text(r.category + (f"\n{r.variant}" if r.variant else ""), style=CATEGORY_STYLES.get(r.category, "")),
+            r.leaf.code if r.leaf else "-",
+            reason,
         )
     counts: dict[str, int] = {}
     for r in results:
