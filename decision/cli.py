@@ -317,6 +317,13 @@ def _root(
     """Sort strategic domains into VARIO's categories and explain every path."""
 
 
+# Workshop and audit commands live in decision/commands/, one module each; they reuse
+# the options and error handling defined above.
+from decision.commands import register_all  # noqa: E402
+
+register_all(app)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
