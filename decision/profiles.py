@@ -213,7 +213,8 @@ def profile_json_schema(rulebook: Rulebook) -> dict[str, Any]:
     many_schema["properties"]["domains"]["items"] = {"$ref": "#/$defs/DomainProfileFile"}
     definitions["DomainListFile"] = many_schema
     return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        # Draft-07: what editor YAML plugins support best; every keyword used is in it.
+        "$schema": "http://json-schema.org/draft-07/schema#",
         "title": "decision domain profile",
         "anyOf": [{"$ref": "#/$defs/DomainProfileFile"}, {"$ref": "#/$defs/DomainListFile"}],
         "$defs": definitions,
