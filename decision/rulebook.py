@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -199,7 +198,6 @@ class Rulebook:
     leaves: dict[str, Leaf]
     actions: dict[str, Action]
     file_digests: dict[str, str] = field(default_factory=dict)
-    positions: dict[str, str] = field(default_factory=dict)
 
     def criterion_by_key(self, key: str) -> Criterion:
         """Look up a criterion by its short key (E, IT, S, G, P, F)."""
@@ -486,12 +484,6 @@ def load_rulebook(directory: Path) -> Rulebook:
         leaves=leaves,
         actions=actions,
         file_digests=digests,
-        positions={
-            code: f"{d_tree.path}:{d_tree.position(('nodes' if code.startswith('VT') else 'leaves', i))[0]}"
-            for group in (tree.nodes, tree.leaves)
-            for i, item in enumerate(group)
-            for code in [item.code]
-        },
     )
 
 
@@ -527,11 +519,3 @@ def shipped_data_dir(kind: str) -> Path:
         if candidate.is_dir():
             return candidate
     raise UsageError(f"cannot find the shipped {kind}/ folder; pass a path explicitly")
-
-
-_CODE = re.compile(r"^V[TLCA]\d{2}$")
-
-
-def is_code(text: str) -> bool:
-    """True for a permanent code such as VT03, VL05, VC02 or VA14."""
-    return bool(_CODE.match(text))
