@@ -259,7 +259,7 @@ def rules_check(rules: RulesOption = None, threshold: ThresholdOption = None) ->
         for name, values in report.grid.items()
     )
     console.print(
-        "grid per score (scale ends, the threshold, the largest number just below it, na = missing):",
+        "grid per score (scale ends, the threshold and the floats either side of it, na = missing):",
         markup=False,
     )
     console.print(f"  {grid}", markup=False, soft_wrap=True)

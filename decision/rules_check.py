@@ -1,9 +1,10 @@
 """Proof that a rule set is total and unambiguous, by exhaustive enumeration.
 
 Every criterion compares scores with thresholds, so each score's behaviour falls into a
-few classes: missing, below its threshold, at or above it. A grid holding, per score,
-the scale's ends, each threshold, the largest float just below it, and "missing" meets
-every class, so enumerating the grid covers every possible profile.
+few classes: missing, below its threshold, at it, above it. A grid holding, per score,
+the scale's ends, each threshold, the floats just below and just above it, and
+"missing" meets every class (for ">=" and for ">"), so enumerating the grid covers every
+possible profile.
 
 Two checks, both by the durable-rules engine itself:
 1. per node, every grid combination of the scores it reads is *asserted* as a fact, so
@@ -41,17 +42,21 @@ class CheckReport:
 
 
 def score_grid(rulebook: Rulebook) -> dict[str, list[float | None]]:
-    """Per score: scale ends, threshold, just below it, and None (missing)."""
+    """Per score: scale ends, the threshold, the floats just below and above it, and None (missing)."""
     grid: dict[str, list[float | None]] = {}
     low, high = rulebook.scale.min, rulebook.scale.max
     for name in rulebook.scores:
         values = {low, high}
         threshold = rulebook.thresholds.get(name)
         if threshold is not None:
-            values.add(threshold.value)
-            below = math.nextafter(threshold.value, -math.inf)
-            if below >= low:
-                values.add(below)
+            # The threshold and its two float neighbours: the classes of both >= and >.
+            for value in (
+                threshold.value,
+                math.nextafter(threshold.value, -math.inf),
+                math.nextafter(threshold.value, math.inf),
+            ):
+                if low <= value <= high:
+                    values.add(value)
         grid[name] = [*sorted(values), None]
     return grid
 
