@@ -32,6 +32,10 @@ from decision.rulebook import Rulebook
 from decision.yaml_source import YamlDocument, YamlLoadError, load_yaml_file
 
 DETAIL_KEYS = ("value", "source", "note", "assumption")
+# An uncertain score also gives the range it may take (``decision robustness`` draws from it).
+RANGE_KEYS = ("low", "high", "distribution")
+DISTRIBUTIONS = ("uniform", "triangular")
+FACTOR_RANGE_REFUSAL = "a range is for scores only, not for feasibility factors"
 DomainKind = Literal["sector", "technology", "value-chain", "ecosystem"]
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 
@@ -56,7 +60,9 @@ class DomainProfile(BaseModel):
         return None if entry is None else entry.value
 
 
-def _score_validator(rulebook: Rulebook):
+def _score_validator(rulebook: Rulebook, *, range_refusal: str | None = None):
+    """The validator of one score; ``range_refusal`` is None where ``low``/``high`` are
+    allowed, else the reason they are not (shown to the user)."""
     symbols = rulebook.symbols
     low, high = rulebook.scale.min, rulebook.scale.max
     symbol_list = ", ".join(f'"{s}"' for s in symbols)
@@ -106,14 +112,76 @@ def _score_validator(rulebook: Rulebook):
             {"got": type(raw).__name__},
         )
 
+    allowed_keys = DETAIL_KEYS if range_refusal is not None else DETAIL_KEYS + RANGE_KEYS
+
+    def bound(raw: dict, key: str) -> float:
+        try:
+            value, _ = number_or_symbol(raw[key])
+        except PydanticCustomError as exc:
+            raise PydanticCustomError("score", exc.message(), {"subkey": key}) from None
+        if value is None:
+            raise PydanticCustomError(
+                "score",
+                '"{key}" cannot be missing ({got}): a range needs numbers or symbols with a value',
+                {"key": key, "got": json.dumps(raw[key]), "subkey": key},
+            )
+        return value
+
+    def score_range(raw: dict, value: float | None) -> dict[str, Any]:
+        has_low, has_high = "low" in raw, "high" in raw
+        if has_low != has_high:
+            present, absent = ("low", "high") if has_low else ("high", "low")
+            raise PydanticCustomError(
+                "score",
+                'a range needs both "low" and "high" ("{absent}" is missing)',
+                {"absent": absent, "subkey": present},
+            )
+        if not has_low:
+            if "distribution" in raw:
+                raise PydanticCustomError(
+                    "score", '"distribution" needs a range ("low" and "high")', {"subkey": "distribution"}
+                )
+            return {}
+        low_value, high_value = bound(raw, "low"), bound(raw, "high")
+        if value is None:
+            raise PydanticCustomError(
+                "score",
+                "a score with a range needs a value inside it (the best estimate), not a missing one",
+                {"subkey": "value"},
+            )
+        if low_value > value:
+            raise PydanticCustomError(
+                "score",
+                '"low" {low} is above the value {value} (a range needs low <= value <= high)',
+                {"low": f"{low_value:g}", "value": f"{value:g}", "subkey": "low"},
+            )
+        if high_value < value:
+            raise PydanticCustomError(
+                "score",
+                '"high" {high} is below the value {value} (a range needs low <= value <= high)',
+                {"high": f"{high_value:g}", "value": f"{value:g}", "subkey": "high"},
+            )
+        distribution = raw.get("distribution", "uniform")
+        if distribution not in DISTRIBUTIONS:
+            raise PydanticCustomError(
+                "score",
+                '"distribution" must be one of {known}, got {got}',
+                {"known": ", ".join(DISTRIBUTIONS), "got": json.dumps(distribution), "subkey": "distribution"},
+            )
+        return {"low": low_value, "high": high_value, "distribution": distribution}
+
     def validate(raw: Any) -> dict[str, Any]:
         if isinstance(raw, dict):
             for key in raw:
-                if key not in DETAIL_KEYS:
+                if key not in allowed_keys and key in RANGE_KEYS:
+                    raise PydanticCustomError(
+                        "score", '"{key}" is not allowed here: {why}', {"key": key, "why": range_refusal, "subkey": key}
+                    )
+                if key not in allowed_keys:
                     raise PydanticCustomError(
                         "score",
                         'unknown field "{key}" (allowed: {allowed})',
-                        {"key": str(key), "allowed": ", ".join(DETAIL_KEYS), "subkey": str(key)},
+                        {"key": str(key), "allowed": ", ".join(allowed_keys), "subkey": str(key)},
                     )
             if "value" not in raw:
                 raise PydanticCustomError("score", 'a score mapping needs a "value"', {})
@@ -132,12 +200,24 @@ def _score_validator(rulebook: Rulebook):
                 "source": raw.get("source"),
                 "note": raw.get("note"),
                 "assumption": raw.get("assumption", False),
+                **(score_range(raw, value) if range_refusal is None else {}),
             }
         value, symbol = number_or_symbol(raw)
         return {"value": value, "symbol": symbol}
 
     number_schema = {"type": "number", "minimum": low, "maximum": high}
     symbol_schema = {"type": "string", "enum": list(symbols)}
+    bound_schema = {
+        "anyOf": [number_schema, {"type": "string", "enum": [s for s, v in symbols.items() if v is not None]}]
+    }
+    range_properties = {
+        "low": {**bound_schema, "description": "lowest plausible value (needs high; low <= value <= high)"},
+        "high": {**bound_schema, "description": "highest plausible value (needs low)"},
+        "distribution": {
+            "enum": list(DISTRIBUTIONS),
+            "description": "how draws spread over [low, high]: uniform (default), or triangular with value as mode",
+        },
+    }
     schema = {
         "anyOf": [
             number_schema,
@@ -158,6 +238,11 @@ def _score_validator(rulebook: Rulebook):
             },
         ]
     }
+    if range_refusal is None:
+        mapping = schema["anyOf"][2]
+        mapping["properties"].update(range_properties)
+        # JSON Schema cannot compare low <= value <= high; the loader does.
+        mapping["dependencies"] = {"low": ["high"], "high": ["low"], "distribution": ["low", "high"]}
     return Annotated[Any, PlainValidator(validate), WithJsonSchema(schema)]
 
 
@@ -165,6 +250,7 @@ def _score_validator(rulebook: Rulebook):
 def profile_models(rulebook: Rulebook) -> tuple[type[BaseModel], type[BaseModel]]:
     """The pydantic models of one profile and of a ``domains:`` list, for this rulebook."""
     score_type = _score_validator(rulebook)
+    factor_type = _score_validator(rulebook, range_refusal=FACTOR_RANGE_REFUSAL)
     strict = ConfigDict(extra="forbid")
     scores_model = create_model(
         "Scores",
@@ -181,7 +267,7 @@ def profile_models(rulebook: Rulebook) -> tuple[type[BaseModel], type[BaseModel]
         "FeasibilityFactors",
         __config__=strict,
         **{
-            name: (score_type | None, Field(default=None, description=definition.label))
+            name: (factor_type | None, Field(default=None, description=definition.label))
             for name, definition in rulebook.factors.items()
         },
     )
@@ -229,7 +315,7 @@ def _problems_from(document: YamlDocument, error: ValidationError, prefix: tuple
         prefer_key = False
         if "subkey" in ctx:
             loc = (*loc, ctx["subkey"])
-            prefer_key = ctx["subkey"] not in ("value",)
+            prefer_key = ctx["subkey"] not in ("value", *RANGE_KEYS)
         if item["type"] == "extra_forbidden":
             section = loc[-2] if len(loc) >= 2 else ""
             noun = {"scores": "score", "feasibility_factors": "feasibility factor"}.get(str(section), "field")

@@ -39,6 +39,8 @@ def provenance_text(score: ScoreValue) -> str:
     parts = []
     if score.symbol is not None:
         parts.append(f'symbol "{score.symbol}"')
+    if score.low is not None and score.high is not None:
+        parts.append(f"range {score.low:g}-{score.high:g} ({score.distribution or 'uniform'})")
     if score.origin != "profile":
         parts.append(score.origin)
     if score.source:

@@ -1,0 +1,254 @@
+"""``decision robustness`` and ``decision workshop``: uncertain scores and participants' sheets.
+
+numpy, the evaluators and the sheet reader are imported inside the commands, so that
+registering them costs nothing at start-up.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from decision.cli import (
+    EXIT_INPUT,
+    PathsArgument,
+    RulesOption,
+    ThresholdOption,
+    _console,
+    _handles_errors,
+    _profiles,
+    _rulebook,
+)
+from decision.errors import ProfileError
+
+# A progress bar only pays off on long runs, and only a person at a terminal sees it.
+PROGRESS_MIN_ROWS = 200_000
+
+
+class ReportFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+FormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help="text or json.")]
+
+
+def _sheet_errors(command):
+    """Report invalid sheets like invalid profiles (one located line each, exit 2), naming them sheets."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except ProfileError as exc:
+            if getattr(exc, "what", None) != "sheets":
+                raise
+            for problem in exc.problems:
+                typer.echo(problem.render(), err=True)
+            noun = "problem" if len(exc.problems) == 1 else "problems"
+            typer.echo(f"error: {len(exc.problems)} {noun} in the sheets", err=True)
+            raise typer.Exit(EXIT_INPUT) from None
+
+    return wrapper
+
+
+def _watched(err_console) -> bool:
+    """True when a person sees the run: both stdout and stderr are terminals."""
+    return sys.stdout.isatty() and err_console.is_terminal
+
+
+def _percent(share: float) -> str:
+    text = f"{100 * share:.1f}%"
+    return "100%" if text == "100.0%" else text
+
+
+def _json_out(data) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+@_handles_errors
+@_sheet_errors
+def robustness(
+    paths: PathsArgument = None,
+    sheets: Annotated[
+        Path | None,
+        typer.Option(
+            "--sheets",
+            metavar="DIR",
+            help="Participants' score sheets: each draw takes, per score, a random participant's value.",
+            show_default=False,
+        ),
+    ] = None,
+    draws: Annotated[int, typer.Option("--draws", min=1, help="Draws per domain.")] = 10_000,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the random draws (same seed, same shares).")] = 0,
+    format: FormatOption = ReportFormat.text,
+    rules: RulesOption = None,
+    threshold: ThresholdOption = None,
+) -> None:
+    """Share of random draws of the uncertain scores (ranges, sheets) ending in each outcome."""
+    from decision.robustness import domain_inputs, run_robustness
+
+    rulebook = _rulebook(rules, threshold)
+    profiles = _profiles(paths, rulebook)
+    loaded = None
+    if sheets is not None:
+        from decision.sheets import load_sheets
+
+        loaded = load_sheets(sheets, rulebook, [p.id for p in profiles])
+    inputs = domain_inputs(profiles, rulebook, loaded)
+    rows = draws * len(inputs)
+    err_console = _console(stderr=True)
+    show_progress = format is ReportFormat.text and rows > PROGRESS_MIN_ROWS and _watched(err_console)
+    if show_progress:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        with Progress(
+            TextColumn("drawing"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeRemainingColumn(),
+            console=err_console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("draws", total=rows)
+            report = run_robustness(
+                inputs, rulebook, draws=draws, seed=seed, sheets=loaded, progress=lambda n: bar.advance(task, n)
+            )
+    else:
+        report = run_robustness(inputs, rulebook, draws=draws, seed=seed, sheets=loaded)
+    if format is ReportFormat.json:
+        _json_out(report.to_json())
+        return
+    from rich.table import Table
+
+    console = _console()
+    settings = [f"{report.draws} draws per domain", f"seed {report.seed}"]
+    if report.thresholds:
+        settings.append("thresholds " + ", ".join(f"{k}={v:g}" for k, v in report.thresholds.items()))
+    if report.sheets:
+        settings.append(
+            f"sheets {report.sheets} ({len(report.participants)} participants: {', '.join(report.participants)})"
+        )
+    console.print("; ".join(settings), markup=False, soft_wrap=True)
+    table = Table(title="robustness of the classification")
+    table.add_column("id", max_width=18, overflow="fold")
+    table.add_column("as profiled", no_wrap=True)
+    table.add_column("share of draws", no_wrap=True)
+    table.add_column("uncertain scores")
+    for domain in report.domains:
+        varied = [v.describe() for v in domain.variations if v.varies]
+        table.add_row(
+            domain.id,
+            domain.as_profiled,
+            "\n".join(f"{label} {_percent(domain.share(label))}" for label in domain.counts),
+            ", ".join(varied) if varied else "none",
+        )
+    table.caption = (
+        f"{sum(d.certain for d in report.domains)} of {len(report.domains)} domains: one outcome in every draw; "
+        f"shares ±{100 * report.margin:.1f} points (95%)"
+    )
+    console.print(table)
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+@_handles_errors
+@_sheet_errors
+def workshop(
+    sheets: Annotated[
+        Path,
+        typer.Option("--sheets", metavar="DIR", help="Folder of participants' score sheets (.yaml, .yml, .csv)."),
+    ],
+    paths: PathsArgument = None,
+    format: FormatOption = ReportFormat.text,
+    rules: RulesOption = None,
+    threshold: ThresholdOption = None,
+) -> None:
+    """Aggregate participants' sheets, classify the medians, and show which disagreements matter."""
+    from decision.disagreements import analyse_workshop
+    from decision.sheets import load_sheets
+
+    rulebook = _rulebook(rules, threshold)
+    profiles = _profiles(paths, rulebook)
+    loaded = load_sheets(sheets, rulebook, [p.id for p in profiles])
+    domains = analyse_workshop(profiles, loaded, rulebook)
+    if format is ReportFormat.json:
+        _json_out(
+            {
+                "sheets": loaded.directory,
+                "participants": loaded.participants,
+                "domains": [d.to_json() for d in domains],
+            }
+        )
+        return
+    from rich.table import Table
+
+    from decision.wording import path_summary
+
+    console = _console()
+    console.print(
+        f"sheets {loaded.directory}: {len(loaded.participants)} participants ({', '.join(loaded.participants)}), "
+        f"{len(domains)} domains",
+        markup=False,
+        soft_wrap=True,
+    )
+    mattering = []
+    for domain in domains:
+        result = domain.result
+        leaf = f" (leaf {result.leaf.code})" if result.leaf else ""
+        console.print(f"\n{result.name} ({result.id})", markup=False, style="bold")
+        console.print(f"at the medians: {domain.outcome}{leaf}: {result.reason}", markup=False)
+        console.print(f"path: {path_summary(result)}", markup=False)
+        table = Table()
+        table.add_column("score", no_wrap=True)
+        for name in ("median", "min", "max", "spread", "n"):
+            table.add_column(name, justify="right", no_wrap=True)
+        table.add_column("values")
+        table.add_column("disagreement")
+        disputes = {d.score: d for d in domain.disagreements}
+        for name, found in domain.aggregates.items():
+            if not found.count:
+                used = domain.profile.value(name)
+                effect = f"not scored: profile value {'missing' if used is None else f'{used:g}'}"
+            elif name not in disputes:
+                effect = "agreed" if found.count > 1 else "one participant"
+            elif disputes[name].matters:
+                changes = ", ".join(f"{w.participant} {w.value:g} -> {w.outcome}" for w in disputes[name].changes)
+                effect = f"CHANGES: {changes}"
+                mattering.append(f"{result.id} {name}")
+            else:
+                effect = "no change"
+            table.add_row(
+                name,
+                _number(found.median),
+                _number(found.minimum),
+                _number(found.maximum),
+                _number(found.spread),
+                str(found.count),
+                ", ".join(f"{v.participant} {v.value:g}" for v in found.values),
+                effect,
+            )
+        console.print(table)
+        for warning in result.warnings:
+            console.print(f"warning {warning.code}: {warning.message}", markup=False)
+    total = sum(len(d.disagreements) for d in domains)
+    console.print(
+        f"\n{len(mattering)} of {total} disagreements change an outcome"
+        + (f": {', '.join(mattering)}" if mattering else "")
+        + " (one score at a time, the others at the median)",
+        markup=False,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``robustness`` and ``workshop`` to the main app."""
+    app.command("robustness")(robustness)
+    app.command("workshop")(workshop)
