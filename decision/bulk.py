@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from decision.rulebook import Criterion, Rulebook
+from decision.scalar import outcome_label
 
 UNDETERMINED = -1
 
@@ -36,11 +37,6 @@ class BulkOutcome:
         """The outcome label of row ``index`` ("undetermined" when a missing score decides)."""
         code = int(self.outcome[index])
         return "undetermined" if code == UNDETERMINED else self.labels[code]
-
-
-def outcome_label(category: str, variant: str | None) -> str:
-    """The label the bulk evaluator uses for a (category, variant) pair."""
-    return category if variant is None else f"{category}/{variant}"
 
 
 class BulkEvaluator:

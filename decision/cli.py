@@ -146,9 +146,12 @@ def classify(
 ) -> None:
     """Classify a portfolio: one row per domain with category, variant and the key reason."""
     from decision.engine import classify_all
+    from decision.margins import with_fragility
 
     rulebook = _rulebook(rules, threshold)
-    results = classify_all(_profiles(paths, rulebook), rulebook)
+    profiles = _profiles(paths, rulebook)
+    # Fragile: one score moved by at most fragile_step (rules/workshop.yaml) changes the outcome.
+    results = with_fragility(rulebook, profiles, classify_all(profiles, rulebook))
     if format is PortfolioFormat.json:
         from decision.renderers.machine import to_json
 
@@ -184,6 +187,7 @@ def explain(
 ) -> None:
     """Explain one domain: its scores, every test on its path, the leaf, actions and warnings."""
     from decision.engine import Engine
+    from decision.margins import with_fragility
 
     rulebook = _rulebook(rules, threshold)
     profiles = _profiles(paths, rulebook)
@@ -191,7 +195,8 @@ def explain(
     if not matches:
         known = ", ".join(sorted(p.id for p in profiles))
         raise UsageError(f'no domain with id "{domain_id}" (known: {known})')
-    result = Engine(rulebook).classify(matches[0])
+    # The same object as one element of `classify -f json`, fragile flag included.
+    result = with_fragility(rulebook, matches, [Engine(rulebook).classify(matches[0])])[0]
     if format is ExplainFormat.json:
         sys.stdout.write(json.dumps(result.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
     elif format is ExplainFormat.markdown:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_serializer
 
 Outcome = Literal["yes", "no", "unknown"]
 Category = Literal["strong", "ecosystem-gap", "moonshot", "no-focus", "undetermined"]
 
-# Where a score came from: the profile file, or derived from the profile's feasibility
-# factors. Thresholds carry their own origin: "rules" or "--threshold". Precedence,
-# highest first: command line, then profile file, then the rules folder's default.
-Origin = Literal["profile", "derived"]
+# Where a score came from: the profile file, derived from the profile's feasibility
+# factors, or the median of participants' score sheets (decision workshop). Thresholds
+# carry their own origin: "rules" or "--threshold". Precedence, highest first: command
+# line, then profile file, then the rules folder's default.
+Origin = Literal["profile", "derived", "sheets", "--set"]
 
 
 class ScoreValue(BaseModel):
@@ -27,6 +28,20 @@ class ScoreValue(BaseModel):
     assumption: bool = False
     origin: Origin = "profile"
     location: str | None = None
+    # An uncertain score: the range it may take and how draws spread over it (uniform, or
+    # triangular with ``value`` as the mode). The engine always reads ``value``.
+    low: float | None = None
+    high: float | None = None
+    distribution: Literal["uniform", "triangular"] | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_absent_range(self, handler):
+        # A score without a range serialises exactly as before ranges existed.
+        data = handler(self)
+        if self.low is None and self.high is None and self.distribution is None:
+            for key in ("low", "high", "distribution"):
+                data.pop(key, None)
+        return data
 
 
 class Reading(BaseModel):
@@ -119,6 +134,9 @@ class DomainResult(BaseModel):
     scores: dict[str, ScoreValue]
     factors: dict[str, ScoreValue]
     thresholds: dict[str, ThresholdUsed]
+    # Set by `decision classify` only: one-score moves of at most the fragile step (rules/workshop.yaml)
+    # that change the outcome, e.g. "science -0.01 -> ecosystem-gap". Empty when robust or not computed.
+    fragile: list[str] = []
 
 
 class ThresholdUsed(BaseModel):

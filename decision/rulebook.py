@@ -25,6 +25,7 @@ RULE_FILES = (
     "criteria.yaml",
     "tree.yaml",
     "actions.yaml",
+    "workshop.yaml",
 )
 
 # Comparison operators a threshold may use, with the durable-rules operator and the
@@ -178,6 +179,14 @@ class ActionsFile(_Strict):
     actions: list[Action]
 
 
+class WorkshopSettings(_Strict):
+    """Settings of the workshop tools (``whatif``, ``margins``, the fragile flag of ``classify``)."""
+
+    # A classification is fragile when moving one score by at most this much, within the
+    # scale, changes its outcome. 0 turns the flag off.
+    fragile_step: float = Field(ge=0, allow_inf_nan=False)
+
+
 @dataclass(frozen=True, eq=False)
 class Rulebook:
     """The validated rules of one folder, with thresholds possibly overridden for a run."""
@@ -197,6 +206,7 @@ class Rulebook:
     nodes: dict[str, Node]
     leaves: dict[str, Leaf]
     actions: dict[str, Action]
+    workshop: WorkshopSettings
     file_digests: dict[str, str] = field(default_factory=dict)
 
     def criterion_by_key(self, key: str) -> Criterion:
@@ -297,6 +307,7 @@ def load_rulebook(directory: Path) -> Rulebook:
         "criteria.yaml": CriteriaFile,
         "tree.yaml": TreeFile,
         "actions.yaml": ActionsFile,
+        "workshop.yaml": WorkshopSettings,
     }
     for name, model in models.items():
         path = directory / name
@@ -326,12 +337,22 @@ def load_rulebook(directory: Path) -> Rulebook:
     criteria_file: CriteriaFile = parsed["criteria.yaml"]
     tree: TreeFile = parsed["tree.yaml"]
     actions_file: ActionsFile = parsed["actions.yaml"]
+    workshop: WorkshopSettings = parsed["workshop.yaml"]
     d_scales, d_scores = documents["scales.yaml"], documents["scores.yaml"]
     d_thresholds, d_criteria = documents["thresholds.yaml"], documents["criteria.yaml"]
     d_tree, d_actions = documents["tree.yaml"], documents["actions.yaml"]
 
     if scales.scale.min >= scales.scale.max:
         problems.append(_located(d_scales, ("scale",), "scale", "min must be below max"))
+    elif workshop.fragile_step > scales.scale.max - scales.scale.min:
+        problems.append(
+            _located(
+                documents["workshop.yaml"],
+                ("fragile_step",),
+                "fragile_step",
+                f"must not exceed the width of the scale ({scales.scale.max - scales.scale.min:g})",
+            )
+        )
     for symbol, value in scales.symbols.items():
         if value is not None and not scales.scale.min <= value <= scales.scale.max:
             problems.append(_located(d_scales, ("symbols", symbol), "symbols", f'"{symbol}" maps outside the scale'))
@@ -483,6 +504,7 @@ def load_rulebook(directory: Path) -> Rulebook:
         nodes=nodes,
         leaves=leaves,
         actions=actions,
+        workshop=workshop,
         file_digests=digests,
     )
 

@@ -24,6 +24,11 @@ CASES = {
     "tree-mermaid": ["tree", "--format", "mermaid"],
     "rules-check": ["rules", "check"],
     "classify-threshold-science-4.5": ["classify", "--threshold", "science=4.5"],
+    "whatif-semiconductors-economic-4": ["whatif", "semiconductors", "--set", "economic=4"],
+    "margins-semiconductors": ["margins", "semiconductors"],
+    "margins-thresholds": ["margins", "--thresholds"],
+    "workshop-example-sheets": ["workshop", "--sheets", "examples/workshop-sheets"],
+    "counterfactual-semiconductors-strong": ["counterfactual", "semiconductors", "--to", "strong"],
 }
 
 

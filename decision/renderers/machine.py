@@ -23,6 +23,7 @@ CSV_FIXED_COLUMNS = [
     "blocking",
     "reachable",
     "file",
+    "fragile",
 ]
 
 
@@ -52,6 +53,7 @@ def to_csv(results: list[DomainResult], score_names: list[str]) -> str:
                 " ".join(r.blocking),
                 " ".join(r.reachable),
                 r.file,
+                "; ".join(r.fragile),
                 *[
                     "" if r.scores.get(n) is None or r.scores[n].value is None else f"{r.scores[n].value:g}"
                     for n in score_names

@@ -13,15 +13,15 @@ def _cell(text: str) -> str:
 def portfolio_markdown(results: list[DomainResult]) -> str:
     """A Markdown table, one row per domain."""
     lines = [
-        "| id | name | category | leaf | key reason | warnings |",
-        "|---|---|---|---|---|---|",
+        "| id | name | category | leaf | key reason | warnings | fragile |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in results:
         leaf = f"{r.leaf.code} {r.leaf.name}" if r.leaf else "-"
         warnings = ", ".join(w.code for w in r.warnings) or "-"
-        lines.append(
-            "| " + " | ".join(_cell(x) for x in (r.id, r.name, category_text(r), leaf, r.reason, warnings)) + " |"
-        )
+        fragile = "; ".join(r.fragile) or "-"
+        cells = (r.id, r.name, category_text(r), leaf, r.reason, warnings, fragile)
+        lines.append("| " + " | ".join(_cell(x) for x in cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -58,4 +58,7 @@ def explanation_markdown(r: DomainResult) -> str:
     if r.warnings:
         out += ["", "### Warnings", ""]
         out += [f"- {w.code}: {w.message}" for w in r.warnings]
+    if r.fragile:
+        out += ["", "### Fragile", "", "One score moved by at most the fragile step changes the outcome:", ""]
+        out += [f"- {_cell(line)}" for line in r.fragile]
     return "\n".join(out) + "\n"

@@ -9,7 +9,7 @@ from rich.tree import Tree
 
 from decision.result import DomainResult
 from decision.rulebook import Rulebook
-from decision.wording import category_text, number, provenance_text, reading_text
+from decision.wording import category_text, number, plural, provenance_text, reading_text
 
 CATEGORY_STYLES = {
     "strong": "bold green",
@@ -32,6 +32,8 @@ def portfolio_table(results: list[DomainResult]) -> Table:
         reason = Text(r.reason)
         if r.warnings:
             reason.append("\n" + " ".join(w.code for w in r.warnings), style="yellow")
+        if r.fragile:
+            reason.append("\nfragile: " + "; ".join(r.fragile), style="magenta")
         table.add_row(
             r.id,
             Text(r.category + (f"\n{r.variant}" if r.variant else ""), style=CATEGORY_STYLES.get(r.category, "")),
@@ -41,7 +43,8 @@ def portfolio_table(results: list[DomainResult]) -> Table:
     counts: dict[str, int] = {}
     for r in results:
         counts[r.category] = counts.get(r.category, 0) + 1
-    table.caption = ", ".join(f"{name}: {count}" for name, count in counts.items()) + f" ({len(results)} domains)"
+    tally = ", ".join(f"{name}: {count}" for name, count in counts.items())
+    table.caption = f"{tally} ({plural(len(results), 'domain')})"
     return table
 
 
@@ -144,6 +147,10 @@ def explanation(result: DomainResult, rulebook: Rulebook) -> Group:
         parts.append(actions)
     for warning in result.warnings:
         parts.append(Text(f"warning {warning.code}: {warning.message}", style="yellow"))
+    if result.fragile:
+        step = f"{rulebook.workshop.fragile_step:g}"
+        moves = "; ".join(result.fragile)
+        parts.append(Text(f"fragile: moving one score by at most {step} changes the outcome: {moves}", style="magenta"))
     return Group(*parts)
 
 

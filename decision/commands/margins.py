@@ -1,0 +1,84 @@
+"""``decision margins``: how far each score of a domain (``ID`` or ``--all``), or each
+threshold (``--thresholds``), can move before an outcome changes (see decision/margins.py)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from decision.cli import RulesOption, ThresholdOption, _console, _handles_errors, _profiles, _rulebook
+from decision.errors import UsageError
+
+
+class MarginsFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def margins(
+    arguments: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[ID] [PATH]...",
+            help="The id of a domain (not with --all or --thresholds), then profile files or folders "
+            "(default: the shipped domains).",
+            show_default=False,
+        ),
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Margins of every domain of the portfolio.")] = False,
+    thresholds: Annotated[
+        bool,
+        typer.Option("--thresholds", help="For each threshold, the values over which no domain changes outcome."),
+    ] = False,
+    format: Annotated[MarginsFormat, typer.Option("--format", "-f", help="Output format.")] = MarginsFormat.text,
+    rules: RulesOption = None,
+    threshold: ThresholdOption = None,
+) -> None:
+    """How far each score (or each threshold) can move before the outcome changes, and to what."""
+    from decision.margins import bulk_evaluate, domain_margins, threshold_margins
+
+    if all_ and thresholds:
+        raise UsageError("give either --all or --thresholds, not both")
+    arguments = list(arguments or [])
+    domain_id = None
+    if not (all_ or thresholds):
+        if not arguments:
+            raise UsageError("give a domain ID, --all or --thresholds")
+        domain_id = arguments.pop(0)
+    rulebook = _rulebook(rules, threshold)
+    profiles = _profiles([Path(a) for a in arguments] or None, rulebook)
+    if domain_id is not None:
+        profiles_of_id = [p for p in profiles if p.id == domain_id]
+        if not profiles_of_id:
+            known = ", ".join(sorted(p.id for p in profiles))
+            raise UsageError(f'no domain with id "{domain_id}" (known: {known})')
+        profiles = profiles_of_id
+    evaluate = bulk_evaluate(rulebook)
+    if thresholds:
+        report = threshold_margins(rulebook, profiles, evaluate)
+        data = report.model_dump(mode="json")
+    else:
+        results = domain_margins(rulebook, profiles, evaluate)
+        data = [r.model_dump(mode="json") for r in results] if all_ else results[0].model_dump(mode="json")
+    if format is MarginsFormat.json:
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        return
+    from decision.renderers.workshop_views import margins_portfolio_view, margins_view, thresholds_view
+
+    console = _console()
+    if thresholds:
+        console.print(thresholds_view(report))
+    elif all_:
+        console.print(margins_portfolio_view(results))
+    else:
+        console.print(margins_view(results[0]))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``decision margins`` to the app."""
+    app.command("margins")(_handles_errors(margins))

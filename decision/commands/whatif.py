@@ -1,0 +1,62 @@
+"""``decision whatif ID --set SCORE=VALUE ...``: one domain before and after changing
+some of its scores, side by side (see decision/whatif.py)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from decision.cli import PathsArgument, RulesOption, ThresholdOption, _console, _handles_errors, _profiles, _rulebook
+from decision.errors import UsageError
+
+
+class WhatIfFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def whatif(
+    domain_id: Annotated[str, typer.Argument(metavar="ID", help="The id of the domain.")],
+    paths: PathsArgument = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="SCORE=VALUE",
+            help="Change a score: a number on the scale, a symbol such as ++, or na for missing (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    format: Annotated[WhatIfFormat, typer.Option("--format", "-f", help="Output format.")] = WhatIfFormat.text,
+    rules: RulesOption = None,
+    threshold: ThresholdOption = None,
+) -> None:
+    """Compare a domain before and after --set: outcome, leaf, where the paths part, actions, warnings."""
+    from decision.overrides import parse_set_options
+    from decision.whatif import whatif as compare
+
+    rulebook = _rulebook(rules, threshold)
+    values = parse_set_options(set_, rulebook)
+    if not values:
+        raise UsageError("nothing to compare: give at least one --set SCORE=VALUE, e.g. --set economic=4")
+    profiles = _profiles(paths, rulebook)
+    matches = [p for p in profiles if p.id == domain_id]
+    if not matches:
+        known = ", ".join(sorted(p.id for p in profiles))
+        raise UsageError(f'no domain with id "{domain_id}" (known: {known})')
+    answer = compare(rulebook, matches[0], values)
+    if format is WhatIfFormat.json:
+        sys.stdout.write(json.dumps(answer.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
+    else:
+        from decision.renderers.workshop_views import whatif_view
+
+        _console().print(whatif_view(answer))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``decision whatif`` to the app."""
+    app.command("whatif")(_handles_errors(whatif))
