@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from decision.commands.audit import ByOption, RecordOption, StoreOption, record_run
 from decision.errors import DecisionError, EngineError, ProfileError, RulesError, UsageError
 
 app = typer.Typer(
@@ -58,6 +59,7 @@ class PortfolioFormat(StrEnum):
     json = "json"
     csv = "csv"
     markdown = "markdown"
+    xlsx = "xlsx"
 
 
 class ExplainFormat(StrEnum):
@@ -117,7 +119,7 @@ def _profiles(paths: list[Path] | None, rulebook):
     return load_profiles(paths or [shipped_data_dir("domains")], rulebook)
 
 
-def _emit(text: str, out: Path | None, force: bool) -> None:
+def _emit(text: str | bytes, out: Path | None, force: bool) -> None:
     if out is None:
         sys.stdout.write(text)
         return
@@ -143,6 +145,9 @@ def classify(
     threshold: ThresholdOption = None,
     out: OutOption = None,
     force: ForceOption = False,
+    record: RecordOption = False,
+    store: StoreOption = None,
+    by: ByOption = None,
 ) -> None:
     """Classify a portfolio: one row per domain with category, variant and the key reason."""
     from decision.engine import classify_all
@@ -164,6 +169,13 @@ def classify(
         from decision.renderers.markdown import portfolio_markdown
 
         _emit(portfolio_markdown(results), out, force)
+    elif format is PortfolioFormat.xlsx:
+        if out is None:
+            raise UsageError("--format xlsx writes a binary workbook, not to stdout: give --out FILE.xlsx")
+        # pandas and openpyxl load here only; every other format stays free of them.
+        from decision.renderers.xlsx import to_xlsx
+
+        _emit(to_xlsx(results, list(rulebook.scores)), out, force)
     else:
         from decision.renderers.rich_views import portfolio_table
 
@@ -174,6 +186,7 @@ def classify(
             _emit(capture.get(), out, force)
         else:
             console.print(portfolio_table(results))
+    record_run("classify", rulebook, profiles, results, record=record, store=store, by=by)
 
 
 @app.command()
@@ -184,6 +197,9 @@ def explain(
     format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="Output format.")] = ExplainFormat.text,
     rules: RulesOption = None,
     threshold: ThresholdOption = None,
+    record: RecordOption = False,
+    store: StoreOption = None,
+    by: ByOption = None,
 ) -> None:
     """Explain one domain: its scores, every test on its path, the leaf, actions and warnings."""
     from decision.engine import Engine
@@ -207,6 +223,7 @@ def explain(
         from decision.renderers.rich_views import explanation
 
         _console().print(explanation(result, rulebook))
+    record_run("explain", rulebook, profiles, [result], record=record, store=store, by=by)
 
 
 @app.command()

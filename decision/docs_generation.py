@@ -52,6 +52,23 @@ def tree_document(rulebook: Rulebook) -> str:
     for code, action in rulebook.actions.items():
         mark = " (interpretation)" if action.interpretation else ""
         lines.append(f"| {code} | {action.name}{mark} | {action.cite} |")
+    portfolio = rulebook.portfolio
+    lines += [
+        "",
+        "## Portfolio warnings",
+        "",
+        f"`decision portfolio` checks the set of domains (rules/portfolio.yaml): strategic categories "
+        f"{', '.join(portfolio.strategic_categories)}; at most {portfolio.max_moonshots} moonshots "
+        f"(`max_moonshots`) and {portfolio.max_strategic_domains} strategic domains (`max_strategic_domains`); "
+        f"at least one domain in each of {', '.join(portfolio.diversify_across)} (`diversify_across`).",
+        "",
+        "| code | name | fires when | source | interpretation |",
+        "|---|---|---|---|---|",
+    ]
+    for warning in portfolio.warnings:
+        lines.append(
+            f"| {warning.code} | {warning.name} | {warning.text} | {warning.cite} | {warning.interpretation or ''} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from decision.errors import UsageError
 
 
-def write_output(path: Path, text: str, *, force: bool) -> None:
-    """Write ``text`` to ``path`` via a temporary file and an atomic rename."""
+def write_output(path: Path, text: str | bytes, *, force: bool) -> None:
+    """Write ``text`` (UTF-8) or bytes (xlsx) to ``path`` via a temporary file and an atomic rename."""
     path = Path(path)
     if path.is_dir():
         raise UsageError(f"{path}: is a folder; give a file name")
@@ -20,7 +20,8 @@ def write_output(path: Path, text: str, *, force: bool) -> None:
         raise UsageError(f"{path}: folder {path.parent} does not exist")
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        binary = isinstance(text, bytes)
+        with os.fdopen(handle, "wb" if binary else "w", encoding=None if binary else "utf-8") as stream:
             stream.write(text)
         # mkstemp creates owner-only files; give the output the usual umask permissions.
         umask = os.umask(0)

@@ -26,6 +26,7 @@ RULE_FILES = (
     "tree.yaml",
     "actions.yaml",
     "workshop.yaml",
+    "portfolio.yaml",
 )
 
 # Comparison operators a threshold may use, with the durable-rules operator and the
@@ -187,6 +188,37 @@ class WorkshopSettings(_Strict):
     fragile_step: float = Field(ge=0, allow_inf_nan=False)
 
 
+# The checks ``decision portfolio`` runs over a whole portfolio (decision/portfolio.py).
+# rules/portfolio.yaml must give each one a permanent VP code, and may name no other.
+PORTFOLIO_CHECKS = ("too-many-moonshots", "empty-category", "too-many-strategic-domains", "undetermined")
+# The category ``max_moonshots`` counts; it must exist in tree.yaml.
+MOONSHOT_CATEGORY = "moonshot"
+
+
+class PortfolioWarningDef(_Strict):
+    """One portfolio warning: its permanent code, the check behind it, and its source."""
+
+    code: str = Field(pattern=r"^VP\d{2}$")
+    name: str = Field(pattern=NAME_PATTERN)
+    text: str = Field(min_length=10)
+    cite: str
+    interpretation: str | None = None
+
+
+class PortfolioSettings(_Strict):
+    """Settings and warnings of ``decision portfolio`` (VARIO 2026, rec. 2): data, not code."""
+
+    strategic_categories: list[str] = Field(min_length=1)
+    diversify_across: list[str] = Field(min_length=1)
+    max_moonshots: int = Field(ge=0, strict=True)
+    max_strategic_domains: int = Field(ge=0, strict=True)
+    warnings: list[PortfolioWarningDef]
+
+    def warning(self, check: str) -> PortfolioWarningDef:
+        """The warning defined for one of PORTFOLIO_CHECKS."""
+        return next(w for w in self.warnings if w.name == check)
+
+
 @dataclass(frozen=True, eq=False)
 class Rulebook:
     """The validated rules of one folder, with thresholds possibly overridden for a run."""
@@ -207,6 +239,7 @@ class Rulebook:
     leaves: dict[str, Leaf]
     actions: dict[str, Action]
     workshop: WorkshopSettings
+    portfolio: PortfolioSettings
     file_digests: dict[str, str] = field(default_factory=dict)
 
     def criterion_by_key(self, key: str) -> Criterion:
@@ -308,6 +341,7 @@ def load_rulebook(directory: Path) -> Rulebook:
         "tree.yaml": TreeFile,
         "actions.yaml": ActionsFile,
         "workshop.yaml": WorkshopSettings,
+        "portfolio.yaml": PortfolioSettings,
     }
     for name, model in models.items():
         path = directory / name
@@ -338,6 +372,7 @@ def load_rulebook(directory: Path) -> Rulebook:
     tree: TreeFile = parsed["tree.yaml"]
     actions_file: ActionsFile = parsed["actions.yaml"]
     workshop: WorkshopSettings = parsed["workshop.yaml"]
+    portfolio: PortfolioSettings = parsed["portfolio.yaml"]
     d_scales, d_scores = documents["scales.yaml"], documents["scores.yaml"]
     d_thresholds, d_criteria = documents["thresholds.yaml"], documents["criteria.yaml"]
     d_tree, d_actions = documents["tree.yaml"], documents["actions.yaml"]
@@ -483,6 +518,8 @@ def load_rulebook(directory: Path) -> Rulebook:
                 )
         known_actions(leaf.actions, d_tree, (*loc, "actions"), leaf.code)
 
+    problems.extend(_portfolio_problems(portfolio, tree, documents["portfolio.yaml"]))
+
     if not problems:
         problems.extend(_structure_problems(tree, nodes, leaves, d_tree))
     if problems:
@@ -505,8 +542,59 @@ def load_rulebook(directory: Path) -> Rulebook:
         leaves=leaves,
         actions=actions,
         workshop=workshop,
+        portfolio=portfolio,
         file_digests=digests,
     )
+
+
+def _portfolio_problems(portfolio: PortfolioSettings, tree: TreeFile, document: YamlDocument) -> list[Problem]:
+    """Categories the tree defines, one warning per known check, unique codes and names."""
+    problems: list[Problem] = []
+    for key in ("strategic_categories", "diversify_across"):
+        seen_categories: set[str] = set()
+        for index, category in enumerate(getattr(portfolio, key)):
+            if category not in tree.categories:
+                known = ", ".join(tree.categories)
+                message = f'unknown category "{category}" (known: {known})'
+                problems.append(_located(document, (key, index), key, message))
+            elif category in seen_categories:
+                problems.append(_located(document, (key, index), key, f'duplicate category "{category}"'))
+            seen_categories.add(category)
+    if MOONSHOT_CATEGORY not in tree.categories:
+        problems.append(
+            _located(
+                document,
+                ("max_moonshots",),
+                "max_moonshots",
+                f'counts the category "{MOONSHOT_CATEGORY}", which tree.yaml does not define',
+            )
+        )
+    for attribute in ("code", "name"):
+        seen: set[str] = set()
+        for index, warning in enumerate(portfolio.warnings):
+            value = getattr(warning, attribute)
+            if value in seen:
+                problems.append(
+                    _located(document, ("warnings", index, attribute), value, f'duplicate {attribute} "{value}"')
+                )
+            seen.add(value)
+    for index, warning in enumerate(portfolio.warnings):
+        if warning.name not in PORTFOLIO_CHECKS:
+            problems.append(
+                _located(
+                    document,
+                    ("warnings", index, "name"),
+                    warning.code,
+                    f'unknown check "{warning.name}" (known: {", ".join(PORTFOLIO_CHECKS)})',
+                )
+            )
+    defined = {warning.name for warning in portfolio.warnings}
+    for check in PORTFOLIO_CHECKS:
+        if check not in defined:
+            problems.append(
+                _located(document, ("warnings",), "warnings", f'no warning for the check "{check}"', prefer_key=True)
+            )
+    return problems
 
 
 def _structure_problems(tree: TreeFile, nodes, leaves, document: YamlDocument) -> list[Problem]:

@@ -95,11 +95,16 @@ def _reading_line(step: Step) -> str:
     return text + (f", on to {step.next}" if step.next else " (a missing score: both ways explored)")
 
 
-def _parting(before: DomainResult, after: DomainResult) -> Parting | None:
+def paths_part(before: DomainResult, after: DomainResult) -> Parting | None:
+    """The first test the two paths answer differently (or leave for different places), or None.
+
+    Shared by ``whatif`` (one profile, two sets of scores) and ``diff`` (two runs, possibly
+    under different rules, where an edited tree can send the same answer elsewhere).
+    """
     for old, new in zip(before.path, after.path, strict=False):
-        if old.node != new.node:  # cannot happen on a tree walked from one root; be safe
+        if old.node != new.node:  # only when the two sides start from different roots
             break
-        if old.outcome != new.outcome:
+        if old.outcome != new.outcome or old.next != new.next:
             values_before = {r.score: (r.value, r.threshold) for r in old.readings}
             changed = [r.score for r in new.readings if values_before.get(r.score) != (r.value, r.threshold)]
             return Parting(
@@ -116,20 +121,22 @@ def _parting(before: DomainResult, after: DomainResult) -> Parting | None:
     return None
 
 
-def whatif(rulebook: Rulebook, profile: DomainProfile, values: dict[str, float | None]) -> WhatIfResult:
-    """Classify ``profile`` as it is and with ``values`` set; compare the two."""
-    engine = Engine(rulebook)
-    before = engine.classify(profile)
-    after = engine.classify(changed_profile(profile, values))
-    changes = [
-        ScoreChange(
-            score=name,
-            before=profile.value(name),
-            after=value,
-            text=f"{name} {number(profile.value(name))} -> {number(value)}",
-        )
-        for name, value in values.items()
-    ]
+class Comparison(BaseModel):
+    """What differs between two results of one domain (shared by ``whatif`` and ``diff``)."""
+
+    verdict: Verdict
+    summary: str
+    before_outcome: str
+    after_outcome: str
+    parting: Parting | None
+    actions_added: list[ActionRef]
+    actions_removed: list[ActionRef]
+    warnings_added: list[Notice]
+    warnings_removed: list[Notice]
+
+
+def compare_results(before: DomainResult, after: DomainResult) -> Comparison:
+    """Outcome, leaf, where the paths part, and the actions and warnings that appear or vanish."""
     old_actions = {a.code for a in before.actions}
     new_actions = {a.code for a in after.actions}
     old_warnings = {(w.code, w.message) for w in before.warnings}
@@ -138,7 +145,7 @@ def whatif(rulebook: Rulebook, profile: DomainProfile, values: dict[str, float |
     actions_removed = [a for a in before.actions if a.code not in new_actions]
     warnings_added = [w for w in after.warnings if (w.code, w.message) not in old_warnings]
     warnings_removed = [w for w in before.warnings if (w.code, w.message) not in new_warnings]
-    parting = _parting(before, after)
+    parting = paths_part(before, after)
     old_outcome, new_outcome = outcome_of(before), outcome_of(after)
     verdict: Verdict
     if old_outcome != new_outcome:
@@ -154,11 +161,7 @@ def whatif(rulebook: Rulebook, profile: DomainProfile, values: dict[str, float |
     else:
         verdict = "no change"
         summary = f"no change: still {old_outcome} (leaf {_leaf(before)}), same path, actions and warnings"
-    return WhatIfResult(
-        id=profile.id,
-        name=profile.name,
-        file=profile.file,
-        changes=changes,
+    return Comparison(
         verdict=verdict,
         summary=summary,
         before_outcome=old_outcome,
@@ -168,6 +171,38 @@ def whatif(rulebook: Rulebook, profile: DomainProfile, values: dict[str, float |
         actions_removed=actions_removed,
         warnings_added=warnings_added,
         warnings_removed=warnings_removed,
+    )
+
+
+def whatif(rulebook: Rulebook, profile: DomainProfile, values: dict[str, float | None]) -> WhatIfResult:
+    """Classify ``profile`` as it is and with ``values`` set; compare the two."""
+    engine = Engine(rulebook)
+    before = engine.classify(profile)
+    after = engine.classify(changed_profile(profile, values))
+    changes = [
+        ScoreChange(
+            score=name,
+            before=profile.value(name),
+            after=value,
+            text=f"{name} {number(profile.value(name))} -> {number(value)}",
+        )
+        for name, value in values.items()
+    ]
+    comparison = compare_results(before, after)
+    return WhatIfResult(
+        id=profile.id,
+        name=profile.name,
+        file=profile.file,
+        changes=changes,
+        verdict=comparison.verdict,
+        summary=comparison.summary,
+        before_outcome=comparison.before_outcome,
+        after_outcome=comparison.after_outcome,
+        parting=comparison.parting,
+        actions_added=comparison.actions_added,
+        actions_removed=comparison.actions_removed,
+        warnings_added=comparison.warnings_added,
+        warnings_removed=comparison.warnings_removed,
         before=before,
         after=after,
     )

@@ -29,6 +29,7 @@ CASES = {
     "margins-thresholds": ["margins", "--thresholds"],
     "workshop-example-sheets": ["workshop", "--sheets", "examples/workshop-sheets"],
     "counterfactual-semiconductors-strong": ["counterfactual", "semiconductors", "--to", "strong"],
+    "portfolio": ["portfolio"],
 }
 
 

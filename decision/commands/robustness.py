@@ -25,6 +25,7 @@ from decision.cli import (
     _profiles,
     _rulebook,
 )
+from decision.commands.audit import ByOption, RecordOption, StoreOption, record_run
 from decision.errors import ProfileError
 
 # A progress bar only pays off on long runs, and only a person at a terminal sees it.
@@ -171,6 +172,9 @@ def workshop(
     format: FormatOption = ReportFormat.text,
     rules: RulesOption = None,
     threshold: ThresholdOption = None,
+    record: RecordOption = False,
+    store: StoreOption = None,
+    by: ByOption = None,
 ) -> None:
     """Aggregate participants' sheets, classify the medians, and show which disagreements matter."""
     from decision.disagreements import analyse_workshop
@@ -180,6 +184,7 @@ def workshop(
     profiles = _profiles(paths, rulebook)
     loaded = load_sheets(sheets, rulebook, [p.id for p in profiles])
     domains = analyse_workshop(profiles, loaded, rulebook)
+    results = [d.result for d in domains]
     if format is ReportFormat.json:
         _json_out(
             {
@@ -188,6 +193,7 @@ def workshop(
                 "domains": [d.to_json() for d in domains],
             }
         )
+        record_run("workshop", rulebook, profiles, results, record=record, store=store, by=by, sheets=loaded)
         return
     from rich.table import Table
 
@@ -246,6 +252,7 @@ def workshop(
         + " (one score at a time, the others at the median)",
         markup=False,
     )
+    record_run("workshop", rulebook, profiles, results, record=record, store=store, by=by, sheets=loaded)
 
 
 def register(app: typer.Typer) -> None:

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from decision.cli import PathsArgument, RulesOption, ThresholdOption, _console, _handles_errors, _profiles, _rulebook
+from decision.commands.audit import ByOption, RecordOption, StoreOption, record_run
 from decision.errors import UsageError
 
 
@@ -34,6 +35,9 @@ def whatif(
     format: Annotated[WhatIfFormat, typer.Option("--format", "-f", help="Output format.")] = WhatIfFormat.text,
     rules: RulesOption = None,
     threshold: ThresholdOption = None,
+    record: RecordOption = False,
+    store: StoreOption = None,
+    by: ByOption = None,
 ) -> None:
     """Compare a domain before and after --set: outcome, leaf, where the paths part, actions, warnings."""
     from decision.overrides import parse_set_options
@@ -55,6 +59,10 @@ def whatif(
         from decision.renderers.workshop_views import whatif_view
 
         _console().print(whatif_view(answer))
+    # The record's results hold the domain as profiled; the --set result is hypothetical.
+    record_run(
+        "whatif", rulebook, profiles, [answer.before], record=record, store=store, by=by, hypothetical=[answer.after]
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -48,8 +48,12 @@ def portfolio_table(results: list[DomainResult]) -> Table:
     return table
 
 
-def explanation(result: DomainResult, rulebook: Rulebook) -> Group:
-    """Scores with provenance, the path as a tree with its figures, leaf, actions, warnings."""
+def explanation(result: DomainResult, rulebook: Rulebook | None) -> Group:
+    """Scores with provenance, the path as a tree with its figures, leaf, actions, warnings.
+
+    ``rulebook`` only orders the scores and names the fragile step; None (a stored result,
+    ``decision audit show``) takes the order of the result's thresholds.
+    """
     parts = []
     header = Text()
     header.append(f"{result.name} ({result.id})", style="bold")
@@ -64,7 +68,8 @@ def explanation(result: DomainResult, rulebook: Rulebook) -> Group:
     scores.add_column("value", no_wrap=True, justify="right")
     scores.add_column("threshold", no_wrap=True)
     scores.add_column("provenance")
-    for name in rulebook.scores:
+    names = rulebook.scores if rulebook is not None else dict.fromkeys([*result.thresholds, *result.scores])
+    for name in names:
         score = result.scores.get(name)
         threshold = result.thresholds.get(name)
         threshold_text = "" if threshold is None else f"{threshold.op} {threshold.value:g}"
@@ -148,9 +153,9 @@ def explanation(result: DomainResult, rulebook: Rulebook) -> Group:
     for warning in result.warnings:
         parts.append(Text(f"warning {warning.code}: {warning.message}", style="yellow"))
     if result.fragile:
-        step = f"{rulebook.workshop.fragile_step:g}"
+        step = f"by at most {rulebook.workshop.fragile_step:g}" if rulebook is not None else "a little"
         moves = "; ".join(result.fragile)
-        parts.append(Text(f"fragile: moving one score by at most {step} changes the outcome: {moves}", style="magenta"))
+        parts.append(Text(f"fragile: moving one score {step} changes the outcome: {moves}", style="magenta"))
     return Group(*parts)
 
 

@@ -1,0 +1,85 @@
+"""``decision report [PATH...] --out FILE``: the portfolio report for analysts and
+auditors, as one self-contained HTML page or as Markdown (see decision/report.py)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from decision.cli import (
+    ForceOption,
+    PathsArgument,
+    RulesOption,
+    ThresholdOption,
+    _emit,
+    _handles_errors,
+    _profiles,
+    _rulebook,
+)
+from decision.errors import UsageError
+
+
+class ReportFormat(StrEnum):
+    html = "html"
+    markdown = "markdown"
+
+
+SUFFIXES = {".html": ReportFormat.html, ".htm": ReportFormat.html, ".md": ReportFormat.markdown}
+
+
+def report_format(out: Path, format: ReportFormat | None) -> ReportFormat:
+    """The format asked for, or the one the suffix of ``out`` names."""
+    if format is not None:
+        return format
+    inferred = SUFFIXES.get(out.suffix.lower())
+    if inferred is None:
+        raise UsageError(f'{out}: cannot tell the format from the suffix "{out.suffix}"; use .html or .md, or --format')
+    return inferred
+
+
+def report(
+    paths: PathsArgument = None,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            metavar="FILE",
+            help="The file to write (atomically); .html or .md names the format.",
+            show_default=False,
+        ),
+    ] = ...,
+    format: Annotated[
+        ReportFormat | None,
+        typer.Option(
+            "--format", "-f", help="html or markdown (default: from the suffix of --out).", show_default=False
+        ),
+    ] = None,
+    rules: RulesOption = None,
+    threshold: ThresholdOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Write the portfolio report: summary by category, every domain explained, and the tree."""
+    from decision.engine import classify_all
+    from decision.margins import with_fragility
+
+    chosen = report_format(out, format)
+    rulebook = _rulebook(rules, threshold)
+    profiles = _profiles(paths, rulebook)
+    results = with_fragility(rulebook, profiles, classify_all(profiles, rulebook))
+    if chosen is ReportFormat.html:
+        from decision.renderers.html import report_html
+
+        text = report_html(results, rulebook)
+    else:
+        from decision.report import report_markdown
+
+        text = report_markdown(results, rulebook)
+    _emit(text, out, force)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``decision report`` to the app."""
+    app.command("report")(_handles_errors(report))
