@@ -27,7 +27,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from decision.errors import Problem, ProfileError
-from decision.result import ScoreValue
+from decision.indicators import derive_scores
+from decision.result import IndicatorValue, ScoreValue
 from decision.rulebook import Rulebook
 from decision.yaml_source import YamlDocument, YamlLoadError, load_yaml_file
 
@@ -53,6 +54,7 @@ class DomainProfile(BaseModel):
     line: int
     scores: dict[str, ScoreValue]
     factors: dict[str, ScoreValue] = {}
+    indicators: dict[str, IndicatorValue] = {}
 
     def value(self, score: str) -> float | None:
         """The numeric value of a score, or None when it is missing."""
@@ -246,6 +248,103 @@ def _score_validator(rulebook: Rulebook, *, range_refusal: str | None = None):
     return Annotated[Any, PlainValidator(validate), WithJsonSchema(schema)]
 
 
+INDICATOR_KEYS = ("value", "source", "note")
+
+
+def _indicator_validator(rulebook: Rulebook, name: str):
+    """The validator of one indicator: a figure within its declared range, or for symbol
+    indicators an ordinal symbol; either may be a mapping with value/source/note."""
+    definition = rulebook.indicators.indicators[name]
+    symbols = rulebook.symbols
+    symbol_list = ", ".join(f'"{s}"' for s in symbols)
+    bounds = (
+        f"{'' if definition.min is None else f'{definition.min:g}'}"
+        f"..{'' if definition.max is None else f'{definition.max:g}'}"
+    )
+
+    def figure(raw: Any) -> tuple[float | None, str | None]:
+        if definition.kind == "symbol":
+            if isinstance(raw, str) and raw.strip() in symbols:
+                return symbols[raw.strip()], raw.strip()
+            raise PydanticCustomError(
+                "indicator",
+                "expected a symbol ({symbols}), got {got}",
+                {"symbols": symbol_list, "got": json.dumps(raw)},
+            )
+        if isinstance(raw, str) and raw.strip() == "na":
+            return None, "na"
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            raise PydanticCustomError(
+                "indicator",
+                'expected a number ({unit}) or "na", got {got}',
+                {"unit": definition.unit, "got": json.dumps(raw)},
+            )
+        try:
+            value = float(raw)
+        except OverflowError:
+            value = math.inf
+        if not math.isfinite(value):
+            raise PydanticCustomError(
+                "indicator", "a figure must be a finite number, got {got}", {"got": str(raw)[:20]}
+            )
+        if (definition.min is not None and value < definition.min) or (
+            definition.max is not None and value > definition.max
+        ):
+            raise PydanticCustomError(
+                "indicator",
+                "{got} is outside the range {bounds} of {name}",
+                {"got": f"{value:g}", "bounds": bounds, "name": name},
+            )
+        return value, None
+
+    def validate(raw: Any) -> dict[str, Any]:
+        if isinstance(raw, dict):
+            for key in raw:
+                if key not in INDICATOR_KEYS:
+                    raise PydanticCustomError(
+                        "indicator",
+                        'unknown field "{key}" (allowed: {allowed})',
+                        {"key": str(key), "allowed": ", ".join(INDICATOR_KEYS), "subkey": str(key)},
+                    )
+            if "value" not in raw:
+                raise PydanticCustomError("indicator", 'an indicator mapping needs a "value"', {})
+            for key in ("source", "note"):
+                if key in raw and not isinstance(raw[key], str):
+                    raise PydanticCustomError("indicator", '"{key}" must be text', {"key": key, "subkey": key})
+            try:
+                value, symbol = figure(raw["value"])
+            except PydanticCustomError as exc:
+                raise PydanticCustomError("indicator", exc.message(), {"subkey": "value"}) from None
+            return {"value": value, "symbol": symbol, "source": raw.get("source"), "note": raw.get("note")}
+        value, symbol = figure(raw)
+        return {"value": value, "symbol": symbol}
+
+    if definition.kind == "symbol":
+        value_schema: dict[str, Any] = {"type": "string", "enum": list(symbols)}
+    else:
+        value_schema = {"anyOf": [{"type": "number"}, {"const": "na"}]}
+        if definition.min is not None:
+            value_schema["anyOf"][0]["minimum"] = definition.min
+        if definition.max is not None:
+            value_schema["anyOf"][0]["maximum"] = definition.max
+    schema = {
+        "anyOf": [
+            value_schema,
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["value"],
+                "properties": {
+                    "value": value_schema,
+                    "source": {"type": "string", "description": "where the figure comes from"},
+                    "note": {"type": "string"},
+                },
+            },
+        ]
+    }
+    return Annotated[Any, PlainValidator(validate), WithJsonSchema(schema)]
+
+
 @lru_cache(maxsize=32)
 def profile_models(rulebook: Rulebook) -> tuple[type[BaseModel], type[BaseModel]]:
     """The pydantic models of one profile and of a ``domains:`` list, for this rulebook."""
@@ -271,6 +370,17 @@ def profile_models(rulebook: Rulebook) -> tuple[type[BaseModel], type[BaseModel]
             for name, definition in rulebook.factors.items()
         },
     )
+    indicators_model = create_model(
+        "Indicators",
+        __config__=strict,
+        **{
+            name: (
+                _indicator_validator(rulebook, name) | None,
+                Field(default=None, description=f"{definition.label} ({definition.unit}): {definition.measures}"),
+            )
+            for name, definition in rulebook.indicators.indicators.items()
+        },
+    )
     profile_model = create_model(
         "DomainProfileFile",
         __config__=strict,
@@ -280,6 +390,7 @@ def profile_models(rulebook: Rulebook) -> tuple[type[BaseModel], type[BaseModel]
         description=(str | None, None),
         scores=(scores_model, Field(default_factory=scores_model)),
         feasibility_factors=(factors_model | None, None),
+        indicators=(indicators_model | None, None),
     )
     list_model = create_model(
         "DomainListFile",
@@ -318,7 +429,9 @@ def _problems_from(document: YamlDocument, error: ValidationError, prefix: tuple
             prefer_key = ctx["subkey"] not in ("value", *RANGE_KEYS)
         if item["type"] == "extra_forbidden":
             section = loc[-2] if len(loc) >= 2 else ""
-            noun = {"scores": "score", "feasibility_factors": "feasibility factor"}.get(str(section), "field")
+            noun = {"scores": "score", "feasibility_factors": "feasibility factor", "indicators": "indicator"}.get(
+                str(section), "field"
+            )
             message = f'unknown {noun} "{loc[-1]}"'
             prefer_key = True
         elif item["type"] == "missing":
@@ -340,6 +453,16 @@ def _resolve(raw_scores: dict, document: YamlDocument, loc: tuple, origin_path: 
             continue
         line, _ = document.position((*loc, name), prefer_key=True)
         resolved[name] = ScoreValue(origin="profile", location=f"{origin_path}:{line}", **detail)
+    return resolved
+
+
+def _resolve_indicators(raw: dict, document: YamlDocument, loc: tuple, origin_path: str) -> dict[str, IndicatorValue]:
+    resolved: dict[str, IndicatorValue] = {}
+    for name, detail in raw.items():
+        if detail is None:
+            continue
+        line, _ = document.position((*loc, name), prefer_key=True)
+        resolved[name] = IndicatorValue(location=f"{origin_path}:{line}", **detail)
     return resolved
 
 
@@ -397,6 +520,7 @@ def load_profiles(paths: Iterable[Path], rulebook: Rulebook) -> list[DomainProfi
     first_seen: dict[str, str] = {}
     known = ", ".join(rulebook.scores)
     known_factors = ", ".join(rulebook.factors)
+    known_indicators = ", ".join(rulebook.indicators.indicators)
     for path in files:
         try:
             document = load_yaml_file(path)
@@ -420,6 +544,8 @@ def load_profiles(paths: Iterable[Path], rulebook: Rulebook) -> list[DomainProfi
                     problem = replace(problem, message=f"{problem.message} (known: {known})")
                 elif problem.message.startswith("unknown feasibility factor"):
                     problem = replace(problem, message=f"{problem.message} (known: {known_factors})")
+                elif problem.message.startswith("unknown indicator"):
+                    problem = replace(problem, message=f"{problem.message} (known: {known_indicators})")
                 problems.append(problem)
             continue
         entries = parsed.domains if model is many else [parsed]
@@ -440,6 +566,10 @@ def load_profiles(paths: Iterable[Path], rulebook: Rulebook) -> list[DomainProfi
             raw_factors = entry.feasibility_factors.model_dump() if entry.feasibility_factors else {}
             scores = _resolve(raw_scores, document, (*loc, "scores"), str(path))
             factors = _resolve(raw_factors, document, (*loc, "feasibility_factors"), str(path))
+            indicators = _resolve_indicators(
+                entry.indicators.model_dump() if entry.indicators else {}, document, (*loc, "indicators"), str(path)
+            )
+            scores = derive_scores(rulebook.indicators, indicators, scores)
             profiles.append(
                 DomainProfile(
                     id=entry.id,
@@ -450,6 +580,7 @@ def load_profiles(paths: Iterable[Path], rulebook: Rulebook) -> list[DomainProfi
                     line=line,
                     scores=_with_derived_feasibility(scores, factors, rulebook.feasibility.derive_from_factors),
                     factors=factors,
+                    indicators=indicators,
                 )
             )
     if problems:

@@ -9,11 +9,63 @@ from pydantic import BaseModel, ConfigDict, model_serializer
 Outcome = Literal["yes", "no", "unknown"]
 Category = Literal["strong", "ecosystem-gap", "moonshot", "no-focus", "undetermined"]
 
-# Where a score came from: the profile file, derived from the profile's feasibility
-# factors, or the median of participants' score sheets (decision workshop). Thresholds
-# carry their own origin: "rules" or "--threshold". Precedence, highest first: command
-# line, then profile file, then the rules folder's default.
-Origin = Literal["profile", "derived", "sheets", "--set"]
+# Where a score came from: the profile file, derived from the profile's indicators by
+# rules/indicators.yaml, derived from the profile's feasibility factors, or the median of
+# participants' score sheets (decision workshop). Precedence of scores, highest first:
+# --set, then a score written in the profile (or the sheets' median), then one derived
+# from indicators, then (feasibility only) the weakest feasibility factor. Thresholds carry
+# their own origin, "rules" or "--threshold"; the command line wins over the rules folder.
+Origin = Literal["profile", "indicators", "derived", "sheets", "--set"]
+
+
+class IndicatorValue(BaseModel):
+    """A raw figure a profile gives under ``indicators:`` (None = explicitly not available)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    value: float | None
+    symbol: str | None = None
+    source: str | None = None
+    note: str | None = None
+    location: str | None = None
+
+
+class IndicatorUse(BaseModel):
+    """One figure read by a derivation: where it came from, the rule applied, the result."""
+
+    model_config = ConfigDict(frozen=True)
+
+    indicator: str
+    label: str
+    raw: float
+    symbol: str | None = None
+    source: str | None = None
+    note: str | None = None
+    location: str | None = None
+    transform: str
+    rule: str
+    score: float
+    weight: float | None = None
+
+
+class Derivation(BaseModel):
+    """How a score was (or, when the profile gives the score itself, would have been)
+    derived from indicators by one VD rule of rules/indicators.yaml."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    name: str
+    combine: str
+    missing_rule: Literal["block", "skip"]
+    inputs: list[IndicatorUse]
+    missing: list[str]
+    value: float | None
+    # False when the profile gave the score explicitly: the explicit score won.
+    used: bool
+    summary: str
+    cite: str
+    interpretation: str | None = None
 
 
 class ScoreValue(BaseModel):
@@ -33,14 +85,17 @@ class ScoreValue(BaseModel):
     low: float | None = None
     high: float | None = None
     distribution: Literal["uniform", "triangular"] | None = None
+    derivation: Derivation | None = None
 
     @model_serializer(mode="wrap")
     def _omit_absent_range(self, handler):
-        # A score without a range serialises exactly as before ranges existed.
+        # A score without a range or derivation serialises exactly as before those existed.
         data = handler(self)
         if self.low is None and self.high is None and self.distribution is None:
             for key in ("low", "high", "distribution"):
                 data.pop(key, None)
+        if self.derivation is None:
+            data.pop("derivation", None)
         return data
 
 

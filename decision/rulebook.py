@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from decision.errors import Problem, RulesError, UsageError
+from decision.indicators import IndicatorRules, IndicatorsFile, check_indicator_rules
 from decision.yaml_source import YamlDocument, YamlLoadError, load_yaml_file
 
 RULE_FILES = (
@@ -27,6 +28,7 @@ RULE_FILES = (
     "actions.yaml",
     "workshop.yaml",
     "portfolio.yaml",
+    "indicators.yaml",
 )
 
 # Comparison operators a threshold may use, with the durable-rules operator and the
@@ -240,6 +242,7 @@ class Rulebook:
     actions: dict[str, Action]
     workshop: WorkshopSettings
     portfolio: PortfolioSettings
+    indicators: IndicatorRules
     file_digests: dict[str, str] = field(default_factory=dict)
 
     def criterion_by_key(self, key: str) -> Criterion:
@@ -342,6 +345,7 @@ def load_rulebook(directory: Path) -> Rulebook:
         "actions.yaml": ActionsFile,
         "workshop.yaml": WorkshopSettings,
         "portfolio.yaml": PortfolioSettings,
+        "indicators.yaml": IndicatorsFile,
     }
     for name, model in models.items():
         path = directory / name
@@ -519,6 +523,14 @@ def load_rulebook(directory: Path) -> Rulebook:
         known_actions(leaf.actions, d_tree, (*loc, "actions"), leaf.code)
 
     problems.extend(_portfolio_problems(portfolio, tree, documents["portfolio.yaml"]))
+    indicator_rules, indicator_problems = check_indicator_rules(
+        parsed["indicators.yaml"],
+        documents["indicators.yaml"],
+        set(scores),
+        dict(scales.symbols),
+        (scales.scale.min, scales.scale.max),
+    )
+    problems.extend(indicator_problems)
 
     if not problems:
         problems.extend(_structure_problems(tree, nodes, leaves, d_tree))
@@ -543,6 +555,7 @@ def load_rulebook(directory: Path) -> Rulebook:
         actions=actions,
         workshop=workshop,
         portfolio=portfolio,
+        indicators=indicator_rules,
         file_digests=digests,
     )
 

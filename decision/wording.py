@@ -47,11 +47,43 @@ def provenance_text(score: ScoreValue) -> str:
         parts.append(score.source)
     if score.note:
         parts.append(score.note)
+    if score.derivation is not None and not score.derivation.used:
+        parts.append(f"overrides {score.derivation.code}, which would give {number(score.derivation.value)}")
     if score.assumption:
         parts.append("ASSUMPTION")
     if score.location:
         parts.append(f"at {score.location}")
     return "; ".join(part.rstrip(". ") for part in parts)
+
+
+def derivation_lines(name: str, score: ScoreValue) -> list[str]:
+    """How a score was derived from indicators, figure by figure, in plain lines.
+
+    For an explicit score that overrode a derivation, the first line says so."""
+    derivation = score.derivation
+    if derivation is None:
+        return []
+    if derivation.used:
+        head = f"{name} = {number(derivation.value)}, derived by {derivation.code} {derivation.name}"
+        head += f" ({derivation.combine})"
+    else:
+        head = (
+            f"{name}: the profile's own score {number(score.value)} wins; {derivation.code} {derivation.name} "
+            f"would give {number(derivation.value)} from the indicators"
+        )
+    lines = [head]
+    for use in derivation.inputs:
+        figure = f'"{use.symbol}"' if use.symbol else f"{use.raw:g}"
+        weight = "" if use.weight is None else f", weight {use.weight:g}"
+        where = "; ".join(part for part in (use.source, use.note, use.location and f"at {use.location}") if part)
+        lines.append(f"  {use.indicator} ({use.label}) {figure}: {use.rule}{weight}" + (f" [{where}]" if where else ""))
+    if derivation.missing:
+        effect = "the score is missing" if derivation.value is None else "left out of the " + derivation.combine
+        lines.append(f"  missing: {', '.join(derivation.missing)} ({derivation.missing_rule}: {effect})")
+    if derivation.interpretation:
+        lines.append(f"  interpretation, not stated in the source: {derivation.interpretation}")
+    lines.append(f"  [{derivation.cite}]")
+    return lines
 
 
 def plural(count: int, noun: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decision.result import DomainResult
-from decision.wording import category_text, provenance_text, step_text
+from decision.wording import category_text, derivation_lines, provenance_text, step_text
 
 
 def _cell(text: str) -> str:
@@ -38,6 +38,9 @@ def explanation_markdown(r: DomainResult) -> str:
     for name, score in r.scores.items():
         value = "missing" if score.value is None else f"{score.value:g}"
         out.append(f"| {name} | {value} | {_cell(provenance_text(score))} |")
+    derived = [line for name, score in r.scores.items() for line in derivation_lines(name, score)]
+    if derived:
+        out += ["", "Scores from indicators (rules/indicators.yaml):", "", "```text", *derived, "```"]
     interpreted = [(n, t) for n, t in r.thresholds.items() if t.interpretation]
     if interpreted:
         out += ["", "Thresholds that are our reading of the source:", ""]
