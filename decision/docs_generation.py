@@ -69,7 +69,58 @@ def tree_document(rulebook: Rulebook) -> str:
         lines.append(
             f"| {warning.code} | {warning.name} | {warning.text} | {warning.cite} | {warning.interpretation or ''} |"
         )
+    lines += _indicator_section(rulebook)
     return "\n".join(lines) + "\n"
+
+
+def _transform_text(transform) -> str:
+    if transform.bands is not None:
+        edges = [f"from {band.from_:g}: {band.score:g}" for band in transform.bands]
+        return "bands (" + "; ".join(edges) + ")"
+    if transform.linear is not None:
+        (a, b), (c, d) = transform.linear.from_, transform.linear.to
+        return f"linear {a:g}..{b:g} onto {c:g}..{d:g}, clamped"
+    return "ordinal symbols of rules/scales.yaml"
+
+
+def _indicator_section(rulebook: Rulebook) -> list[str]:
+    """Indicators and derivations (rules/indicators.yaml): how figures become scores."""
+    mapping = rulebook.indicators
+    lines = [
+        "",
+        "## Scores from indicators",
+        "",
+        "A profile may give raw figures under `indicators:`; these derivations turn them into scores "
+        "(rules/indicators.yaml). A score written in the profile wins over a derived one.",
+        "",
+        "| code | name | score | combine | when an indicator is missing | inputs | source | interpretation |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for rule in mapping.derivations.values():
+        inputs = ", ".join(
+            f"{item.indicator} via {item.transform}" + ("" if item.weight is None else f" (weight {item.weight:g})")
+            for item in rule.inputs
+        )
+        missing = "the score is missing" if rule.missing == "block" else "left out"
+        lines.append(
+            f"| {rule.code} | {rule.name} | {rule.score} | {rule.combine} | {missing} | {inputs} "
+            f"| {rule.cite} | {' '.join((rule.interpretation or '').split())} |"
+        )
+    lines += ["", "| transform | rule |", "|---|---|"]
+    for name, transform in mapping.transforms.items():
+        lines.append(f"| {name} | {_transform_text(transform)} |")
+    lines += ["", "| indicator | label | unit | range | feeds | source |", "|---|---|---|---|---|---|"]
+    for name, indicator in mapping.indicators.items():
+        feeds = ", ".join(
+            rule.code for rule in mapping.derivations.values() if any(i.indicator == name for i in rule.inputs)
+        )
+        low = "" if indicator.min is None else f"{indicator.min:g}"
+        high = "" if indicator.max is None else f"{indicator.max:g}"
+        bounds = f"{low}..{high}" if indicator.kind == "number" else "symbol"
+        lines.append(
+            f"| {name} | {indicator.label} | {indicator.unit} | {bounds} | {feeds or 'none'} | {indicator.cite} |"
+        )
+    return lines
 
 
 if __name__ == "__main__":
