@@ -207,10 +207,9 @@ def explain(
 
     rulebook = _rulebook(rules, threshold)
     profiles = _profiles(paths, rulebook)
-    matches = [p for p in profiles if p.id == domain_id]
-    if not matches:
-        known = ", ".join(sorted(p.id for p in profiles))
-        raise UsageError(f'no domain with id "{domain_id}" (known: {known})')
+    from decision.profiles import find_profile
+
+    matches = [find_profile(profiles, domain_id)]
     # The same object as one element of `classify -f json`, fragile flag included.
     result = with_fragility(rulebook, matches, [Engine(rulebook).classify(matches[0])])[0]
     if format is ExplainFormat.json:

@@ -26,7 +26,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from decision.errors import Problem, ProfileError
+from decision.errors import Problem, ProfileError, UsageError
 from decision.indicators import derive_scores
 from decision.result import IndicatorValue, ScoreValue
 from decision.rulebook import Rulebook
@@ -586,3 +586,12 @@ def load_profiles(paths: Iterable[Path], rulebook: Rulebook) -> list[DomainProfi
     if problems:
         raise ProfileError(problems)
     return profiles
+
+
+def find_profile(profiles: list[DomainProfile], domain_id: str) -> DomainProfile:
+    """The profile with ``domain_id``; a UsageError naming the known ids when there is none."""
+    for profile in profiles:
+        if profile.id == domain_id:
+            return profile
+    known = ", ".join(sorted(p.id for p in profiles))
+    raise UsageError(f'no domain with id "{domain_id}" (known: {known})')

@@ -11,7 +11,6 @@ from typing import Annotated
 import typer
 
 from decision.cli import PathsArgument, RulesOption, ThresholdOption, _handles_errors, _profiles, _rulebook
-from decision.errors import UsageError
 
 
 class CounterfactualFormat(StrEnum):
@@ -55,10 +54,9 @@ def counterfactual(
     target = parse_target(rulebook, to)
     fixed = parse_fixed(rulebook, fix)
     profiles = _profiles(paths, rulebook)
-    matches = [p for p in profiles if p.id == domain_id]
-    if not matches:
-        known = ", ".join(sorted(p.id for p in profiles))
-        raise UsageError(f'no domain with id "{domain_id}" (known: {known})')
+    from decision.profiles import find_profile
+
+    matches = [find_profile(profiles, domain_id)]
     answer = search(rulebook, matches[0], target, fixed)
     if format is CounterfactualFormat.json:
         sys.stdout.write(json.dumps(to_json(answer), indent=2, ensure_ascii=False) + "\n")

@@ -53,11 +53,9 @@ def margins(
     rulebook = _rulebook(rules, threshold)
     profiles = _profiles([Path(a) for a in arguments] or None, rulebook)
     if domain_id is not None:
-        profiles_of_id = [p for p in profiles if p.id == domain_id]
-        if not profiles_of_id:
-            known = ", ".join(sorted(p.id for p in profiles))
-            raise UsageError(f'no domain with id "{domain_id}" (known: {known})')
-        profiles = profiles_of_id
+        from decision.profiles import find_profile
+
+        profiles = [find_profile(profiles, domain_id)]
     evaluate = bulk_evaluate(rulebook)
     if thresholds:
         report = threshold_margins(rulebook, profiles, evaluate)

@@ -48,10 +48,9 @@ def whatif(
     if not values:
         raise UsageError("nothing to compare: give at least one --set SCORE=VALUE, e.g. --set economic=4")
     profiles = _profiles(paths, rulebook)
-    matches = [p for p in profiles if p.id == domain_id]
-    if not matches:
-        known = ", ".join(sorted(p.id for p in profiles))
-        raise UsageError(f'no domain with id "{domain_id}" (known: {known})')
+    from decision.profiles import find_profile
+
+    matches = [find_profile(profiles, domain_id)]
     answer = compare(rulebook, matches[0], values)
     if format is WhatIfFormat.json:
         sys.stdout.write(json.dumps(answer.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
