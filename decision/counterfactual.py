@@ -438,6 +438,14 @@ def fmt(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+def shown(value: float) -> str:
+    """A number for people: exact when short, else 'about' its ten-digit rounding (the JSON
+    keeps the exact float, e.g. the value just below a threshold)."""
+    exact = fmt(value)
+    rounded = f"{value:.10g}"
+    return exact if exact == rounded else f"about {rounded}"
+
+
 def _status_word(passed: bool | None) -> str:
     return {True: "passes", False: "fails", None: "missing"}[passed]
 
@@ -457,15 +465,17 @@ def change_text(change: Change) -> str:
     crossed = "; ".join(crossing_text(c) for c in change.crossings)
     if change.filled:
         return (
-            f"{change.score}: missing -> {fmt(change.after)}{change.after_note}, filled in: any value in "
+            f"{change.score}: missing -> {_after_text(change)}, filled in: any value in "
             f"{change.klass.text} (distance 0); crosses {crossed}"
         )
     delta = change.delta
     sign = "+" if delta > 0 else ""
-    return (
-        f"{change.score}: {fmt(change.before)} -> {fmt(change.after)}{change.after_note} ({sign}{fmt(delta)}); "
-        f"crosses {crossed}"
-    )
+    return f"{change.score}: {fmt(change.before)} -> {_after_text(change)} ({sign}{shown(delta)}); crosses {crossed}"
+
+
+def _after_text(change: Change) -> str:
+    # Just below a threshold the exact float (3.9999999999999996) says less than the words.
+    return change.after_note.strip(" ()") if change.after_note else fmt(change.after)
 
 
 def _result_text(result: DomainResult) -> str:
@@ -490,8 +500,9 @@ def _wrapped(line: str, width: int = 100) -> list[str]:
 
 
 def _total_text(total: Fraction) -> str:
-    text = fmt(float(total))
-    return f"{text} (an infinitesimal step across a threshold)" if 0 < total < Fraction(1, 10**9) else text
+    if 0 < total < Fraction(1, 10**9):
+        return "an infinitesimal step across a threshold"
+    return shown(float(total))
 
 
 def to_text(rulebook: Rulebook, answer: Counterfactual) -> str:
