@@ -470,7 +470,8 @@ def change_text(change: Change) -> str:
         )
     delta = change.delta
     sign = "+" if delta > 0 else ""
-    return f"{change.score}: {fmt(change.before)} -> {_after_text(change)} ({sign}{shown(delta)}); crosses {crossed}"
+    step = f"{sign}{shown(delta)}" if abs(delta) >= 1e-9 else f"an infinitesimal step {'up' if delta > 0 else 'down'}"
+    return f"{change.score}: {fmt(change.before)} -> {_after_text(change)} ({step}); crosses {crossed}"
 
 
 def _after_text(change: Change) -> str:
