@@ -636,14 +636,21 @@ def _absolute(path: str, cwd: str) -> str:
 def _comparable(result: DomainResult, cwd: str) -> dict[str, Any]:
     """The result as JSON, with its file paths made absolute (they are shown relative to
     the working folder, which may differ between the run and the re-run)."""
+
+    def absolute(location: str | None) -> str | None:
+        if not location:
+            return location
+        match = re.fullmatch(r"(.*):(\d+)", location)
+        return f"{_absolute(match[1], cwd)}:{match[2]}" if match else _absolute(location, cwd)
+
     data = result.model_dump(mode="json")
     data["file"] = _absolute(data["file"], cwd)
     for group in ("scores", "factors"):
         for entry in data[group].values():
-            location = entry.get("location")
-            if location:
-                match = re.fullmatch(r"(.*):(\d+)", location)
-                entry["location"] = f"{_absolute(match[1], cwd)}:{match[2]}" if match else _absolute(location, cwd)
+            entry["location"] = absolute(entry.get("location"))
+            derivation = entry.get("derivation") or {}
+            for figure in (*derivation.get("inputs", []), *derivation.get("unavailable", [])):
+                figure["location"] = absolute(figure.get("location"))
     return data
 
 

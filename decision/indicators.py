@@ -316,7 +316,8 @@ def derive_scores(
         if explicit is not None:
             result[score] = explicit.model_copy(update={"derivation": derivation.model_copy(update={"used": False})})
             continue
-        first_location = next((use.location for use in derivation.inputs if use.location), None)
+        located = [*derivation.inputs, *derivation.unavailable]
+        first_location = next((figure.location for figure in located if figure.location), None)
         result[score] = ScoreValue(
             value=derivation.value,
             origin="indicators",
@@ -330,10 +331,13 @@ def derive_scores(
 def _derive(rules: IndicatorRules, rule: DerivationRule, indicators: dict[str, IndicatorValue]) -> Derivation:
     uses: list[IndicatorUse] = []
     missing: list[str] = []
+    unavailable: list[IndicatorValue] = []
     for item in rule.inputs:
         figure = indicators.get(item.indicator)
         if figure is None or figure.value is None:
             missing.append(item.indicator)
+            if figure is not None:
+                unavailable.append(figure)
             continue
         transform = rules.transforms[item.transform]
         value, rule_text = apply_transform(transform, figure.value, figure.symbol)
@@ -365,14 +369,17 @@ def _derive(rules: IndicatorRules, rule: DerivationRule, indicators: dict[str, I
         total = sum(use.weight or 0 for use in uses)
         value = round(sum(use.score * (use.weight or 0) for use in uses) / total, 4)
     parts = [f'{use.indicator} "{use.symbol}"' if use.symbol else f"{use.indicator} {use.raw:g}" for use in uses]
-    summary = f"{rule.code} {rule.combine} of " + (
-        ", ".join(f"{p} -> {u.score:g}" for p, u in zip(parts, uses, strict=True)) or "nothing"
-    )
-    if missing:
-        effect = "so the score is missing" if value is None else "left out"
-        summary += f"; missing {', '.join(missing)} ({rule.missing}: {effect})"
-    if value is not None:
-        summary += f" = {value:g}"
+    if not uses:
+        summary = f"{rule.code}: no figure for {', '.join(missing)}, so the score is missing"
+    else:
+        summary = f"{rule.code} {rule.combine} of " + ", ".join(
+            f"{part} -> {use.score:g}" for part, use in zip(parts, uses, strict=True)
+        )
+        if missing:
+            effect = "so the score is missing" if value is None else "left out"
+            summary += f"; missing {', '.join(missing)} ({rule.missing}: {effect})"
+        if value is not None:
+            summary += f" = {value:g}"
     return Derivation(
         code=rule.code,
         name=rule.name,
@@ -380,6 +387,7 @@ def _derive(rules: IndicatorRules, rule: DerivationRule, indicators: dict[str, I
         missing_rule=rule.missing,
         inputs=uses,
         missing=missing,
+        unavailable=unavailable,
         value=value,
         used=True,
         summary=summary,

@@ -462,7 +462,7 @@ def _resolve_indicators(raw: dict, document: YamlDocument, loc: tuple, origin_pa
         if detail is None:
             continue
         line, _ = document.position((*loc, name), prefer_key=True)
-        resolved[name] = IndicatorValue(location=f"{origin_path}:{line}", **detail)
+        resolved[name] = IndicatorValue(indicator=name, location=f"{origin_path}:{line}", **detail)
     return resolved
 
 

@@ -23,6 +23,7 @@ class IndicatorValue(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
+    indicator: str | None = None
     value: float | None
     symbol: str | None = None
     source: str | None = None
@@ -60,6 +61,9 @@ class Derivation(BaseModel):
     missing_rule: Literal["block", "skip"]
     inputs: list[IndicatorUse]
     missing: list[str]
+    # Inputs the profile gives explicitly as not available ("na"), with their provenance,
+    # so the reason a figure is absent stays visible.
+    unavailable: list[IndicatorValue] = []
     value: float | None
     # False when the profile gave the score explicitly: the explicit score won.
     used: bool

@@ -56,6 +56,13 @@ def provenance_text(score: ScoreValue) -> str:
     return "; ".join(part.rstrip(". ") for part in parts)
 
 
+def _where(figure) -> str:
+    """' [source; note; at file:line]' of one indicator figure, or ''."""
+    parts = (figure.source, figure.note, figure.location and f"at {figure.location}")
+    where = "; ".join(part.rstrip(". ") for part in parts if part)
+    return f" [{where}]" if where else ""
+
+
 def derivation_lines(name: str, score: ScoreValue) -> list[str]:
     """How a score was derived from indicators, figure by figure, in plain lines.
 
@@ -63,7 +70,9 @@ def derivation_lines(name: str, score: ScoreValue) -> list[str]:
     derivation = score.derivation
     if derivation is None:
         return []
-    if derivation.used:
+    if derivation.used and derivation.value is None:
+        head = f"{name} is missing: {derivation.code} {derivation.name} has no usable figure"
+    elif derivation.used:
         head = f"{name} = {number(derivation.value)}, derived by {derivation.code} {derivation.name}"
         head += f" ({derivation.combine})"
     else:
@@ -75,8 +84,9 @@ def derivation_lines(name: str, score: ScoreValue) -> list[str]:
     for use in derivation.inputs:
         figure = f'"{use.symbol}"' if use.symbol else f"{use.raw:g}"
         weight = "" if use.weight is None else f", weight {use.weight:g}"
-        where = "; ".join(part for part in (use.source, use.note, use.location and f"at {use.location}") if part)
-        lines.append(f"  {use.indicator} ({use.label}) {figure}: {use.rule}{weight}" + (f" [{where}]" if where else ""))
+        lines.append(f"  {use.indicator} ({use.label}) {figure}: {use.rule}{weight}{_where(use)}")
+    for figure in derivation.unavailable:
+        lines.append(f"  {figure.indicator} not available ({figure.symbol or 'na'}){_where(figure)}")
     if derivation.missing:
         effect = "the score is missing" if derivation.value is None else "left out of the " + derivation.combine
         lines.append(f"  missing: {', '.join(derivation.missing)} ({derivation.missing_rule}: {effect})")
@@ -84,6 +94,12 @@ def derivation_lines(name: str, score: ScoreValue) -> list[str]:
         lines.append(f"  interpretation, not stated in the source: {derivation.interpretation}")
     lines.append(f"  [{derivation.cite}]")
     return lines
+
+
+def result_derivation_lines(result: DomainResult) -> list[str]:
+    """The derivation lines of every score of a result, in the rules' order of scores."""
+    names = dict.fromkeys([*(n for n in result.thresholds if n in result.scores), *result.scores])
+    return [line for name in names for line in derivation_lines(name, result.scores[name])]
 
 
 def plural(count: int, noun: str) -> str:

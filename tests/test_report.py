@@ -238,13 +238,29 @@ def test_xlsx_matches_the_csv_and_carries_provenance_and_actions(run_cli, tmp_pa
     import pandas as pd
 
     hostile = hostile_profile(tmp_path / "in")
+    # The shipped profiles write no score as "na" any more (missing Table 1 figures are
+    # "na" indicators), so this one keeps an explicit "na" score in the workbook.
+    open_score = write(
+        tmp_path / "in" / "open.yaml",
+        """id: open-score
+name: Open score
+scores:
+  economic: {value: na, source: "Table 1 (na)", note: "no figure"}
+  innovation: 4
+  technology: 4
+  science: 4
+  opportunity: 4
+  transition: 4
+  feasibility: 4
+""",
+    )
     out = tmp_path / "portfolio.xlsx"
-    result = run_cli("classify", DOMAINS_DIR, hostile, "-f", "xlsx", "--out", out)
+    result = run_cli("classify", DOMAINS_DIR, hostile, open_score, "-f", "xlsx", "--out", out)
     assert result.exit_code == 0, result.stderr
     assert out.read_bytes()[:2] == b"PK"
     sheets = pd.read_excel(out, sheet_name=None, dtype=str, keep_default_na=False)
     assert list(sheets) == ["portfolio", "scores", "actions"]
-    csv_text = run_cli("classify", DOMAINS_DIR, hostile, "-f", "csv").stdout
+    csv_text = run_cli("classify", DOMAINS_DIR, hostile, open_score, "-f", "csv").stdout
     expected = pd.read_csv(io.StringIO(csv_text), dtype=str, keep_default_na=False)
     portfolio = sheets["portfolio"]
     assert list(portfolio.columns) == list(expected.columns)
@@ -256,7 +272,7 @@ def test_xlsx_matches_the_csv_and_carries_provenance_and_actions(run_cli, tmp_pa
         assert numbers[column].dtype.kind in "fi"  # numbers, not text
         assert [f"{v:g}" if v == v else "" for v in numbers[column]] == list(expected[column])
 
-    data = {d["id"]: d for d in json.loads(run_cli("classify", DOMAINS_DIR, hostile, "-f", "json").stdout)}
+    data = {d["id"]: d for d in json.loads(run_cli("classify", DOMAINS_DIR, hostile, open_score, "-f", "json").stdout)}
     sheet = sheets["scores"]
     assert len(sheet) == len(data) * len(scores) + sum(len(d["factors"]) for d in data.values())
     semis = sheet[(sheet["id"] == "semiconductors") & (sheet["score"] == "economic")].iloc[0]
@@ -264,8 +280,12 @@ def test_xlsx_matches_the_csv_and_carries_provenance_and_actions(run_cli, tmp_pa
     assert semis["location"] == "domains/semiconductors.yaml:9"
     assert semis["source"].startswith("VARIO 2026 (seed 002), Table 1")
     assert (semis["threshold_op"], semis["threshold"], semis["threshold_origin"]) == (">=", "4", "rules")
-    absent = sheet[(sheet["id"] == "architects-engineering") & (sheet["score"] == "technology")].iloc[0]
-    assert absent["value"] == "" and absent["symbol"] == "na"
+    absent = sheet[(sheet["id"] == "open-score") & (sheet["score"] == "economic")].iloc[0]
+    assert absent["value"] == "" and absent["symbol"] == "na" and absent["origin"] == "profile"
+    # A score derived from "na" figures only is missing too, and says which figures were na.
+    underived = sheet[(sheet["id"] == "architects-engineering") & (sheet["score"] == "technology")].iloc[0]
+    assert underived["value"] == "" and underived["origin"] == "indicators"
+    assert underived["note"].startswith("VD01") and "t1_patents" in underived["note"]
     actions = sheets["actions"]
     assert len(actions) == sum(len(d["actions"]) for d in data.values())
     first = data["chemicals"]["actions"][0]

@@ -56,7 +56,16 @@ def test_every_shipped_score_has_provenance(shipped):
             if score.origin == "derived":
                 assert score.note, (profile.id, name)
                 continue
+            if score.origin == "indicators":
+                # A derived score's provenance is its derivation: the rule it applied and
+                # every figure it read, each with its own source, note and file line.
+                assert score.note and score.derivation and score.derivation.used, (profile.id, name)
+                for use in score.derivation.inputs:
+                    assert use.source and use.note and use.location, (profile.id, name, use.indicator)
+                continue
             assert score.source and score.note, (profile.id, name)
+        for name, figure in profile.indicators.items():
+            assert figure.source and figure.note, (profile.id, name)
 
 
 def test_scores_not_in_table_1_are_flagged_as_assumptions(shipped):

@@ -24,7 +24,7 @@ from decision.report import (
 )
 from decision.result import DomainResult, Reading, Step
 from decision.rulebook import Rulebook
-from decision.wording import category_text, derivation_lines, number, path_summary, provenance_text, reading_text
+from decision.wording import category_text, number, path_summary, provenance_text, reading_text, result_derivation_lines
 
 # CSS class per category; categories of a custom rules folder fall back to "other".
 CATEGORY_CLASSES = {
@@ -265,7 +265,7 @@ def _scores(r: DomainResult, rulebook: Rulebook) -> str:
             f'<tr><td class="nowrap">factor {_e(name)}</td><td class="num">{_e(number(factor.value))}</td>'
             f"<td></td><td>{_e(provenance_text(factor))}</td></tr>"
         )
-    derived = [line for name, score in r.scores.items() for line in derivation_lines(name, score)]
+    derived = result_derivation_lines(r)
     derived_html = "<h4>Scores from indicators</h4><pre>" + _e("\n".join(derived)) + "</pre>" if derived else ""
     return (
         "<h4>Scores</h4><table><thead><tr><th>score</th><th>value</th><th>test</th><th>provenance</th></tr>"

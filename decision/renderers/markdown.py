@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decision.result import DomainResult
-from decision.wording import category_text, derivation_lines, provenance_text, step_text
+from decision.wording import category_text, provenance_text, result_derivation_lines, step_text
 
 
 def _cell(text: str) -> str:
@@ -35,10 +35,12 @@ def explanation_markdown(r: DomainResult) -> str:
         "",
     ]
     out += ["### Scores", "", "| score | value | provenance |", "|---|---|---|"]
-    for name, score in r.scores.items():
+    # Scores in the rules' order (the thresholds follow it), whatever order they were derived in.
+    for name in dict.fromkeys([*(n for n in r.thresholds if n in r.scores), *r.scores]):
+        score = r.scores[name]
         value = "missing" if score.value is None else f"{score.value:g}"
         out.append(f"| {name} | {value} | {_cell(provenance_text(score))} |")
-    derived = [line for name, score in r.scores.items() for line in derivation_lines(name, score)]
+    derived = result_derivation_lines(r)
     if derived:
         out += ["", "Scores from indicators (rules/indicators.yaml):", "", "```text", *derived, "```"]
     interpreted = [(n, t) for n, t in r.thresholds.items() if t.interpretation]

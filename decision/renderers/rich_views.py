@@ -9,7 +9,7 @@ from rich.tree import Tree
 
 from decision.result import DomainResult
 from decision.rulebook import Rulebook
-from decision.wording import category_text, derivation_lines, number, plural, provenance_text, reading_text
+from decision.wording import category_text, number, plural, provenance_text, reading_text, result_derivation_lines
 
 CATEGORY_STYLES = {
     "strong": "bold green",
@@ -82,7 +82,7 @@ def explanation(result: DomainResult, rulebook: Rulebook | None) -> Group:
     for name, factor in result.factors.items():
         scores.add_row(f"  factor {name}", number(factor.value), "", provenance_text(factor))
     parts.append(scores)
-    derived = [line for name, score in result.scores.items() for line in derivation_lines(name, score)]
+    derived = result_derivation_lines(result)
     if derived:
         parts.append(Text("Scores from indicators (rules/indicators.yaml)", style="bold"))
         parts.append(Text("\n".join(derived)))
