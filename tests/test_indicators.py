@@ -5,6 +5,7 @@ with indicators.yaml replaced."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -261,3 +262,26 @@ def test_shipped_mapping_leaves_relatedness_unmapped(rulebook):
     assert "relatedness_density" in rulebook.indicators.indicators
     assert "relatedness_density" not in read
     assert "feasibility" not in rulebook.indicators.derivations
+
+
+def test_precedence_set_then_profile_then_indicators_then_factors(tmp_path, test_rules, run_cli):
+    """The one stated order of where a score comes from, checked end to end."""
+    path = write(
+        tmp_path / "p.yaml",
+        "id: demo\nname: Demo\nindicators:\n  index: 80\n  other: 50\n  rca: 1.7\n"
+        "scores:\n  economic: 5\n  transition: 4\n  science: 4.2\n"
+        "feasibility_factors:\n  talent: 1\n",
+    )
+    [loaded] = load_profiles([path], load_rulebook(test_rules))
+    # indicators beat the factors: feasibility is the min of the two linear figures, not talent 1
+    assert loaded.scores["feasibility"].origin == "indicators"
+    assert loaded.scores["feasibility"].value == pytest.approx(2.5)
+    # the profile's own score beats its indicators
+    assert loaded.scores["science"].origin == "profile" and loaded.scores["science"].value == 4.2
+    # --set beats a derived score
+    result = run_cli("whatif", "demo", path, "--rules", test_rules, "--set", "technology=1", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["before"]["scores"]["technology"]["origin"] == "indicators"
+    after = data["after"]["scores"]["technology"]
+    assert (after["value"], after["origin"]) == (1.0, "--set")
