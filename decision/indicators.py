@@ -375,9 +375,10 @@ def _derive(rules: IndicatorRules, rule: DerivationRule, indicators: dict[str, I
         summary = f"{rule.code} {rule.combine} of " + ", ".join(
             f"{part} -> {use.score:g}" for part, use in zip(parts, uses, strict=True)
         )
-        if missing:
-            effect = "so the score is missing" if value is None else "left out"
-            summary += f"; missing {', '.join(missing)} ({rule.missing}: {effect})"
+        # Inputs left out of a skip derivation are listed in the derivation itself; the
+        # one-line summary names missing inputs only where they made the score missing.
+        if missing and value is None:
+            summary += f"; missing {', '.join(missing)} ({rule.missing}: so the score is missing)"
         if value is not None:
             summary += f" = {value:g}"
     return Derivation(

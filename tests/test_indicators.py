@@ -134,7 +134,7 @@ def test_missing_indicator_is_left_out_of_a_skip_derivation(tmp_path, test_rules
     science = loaded.scores["science"]
     assert science.value == pytest.approx(2.5)
     assert science.derivation.missing == ["rating"]
-    assert "left out" in science.note
+    assert "  missing: rating (skip: left out of the weighted_mean)" in derivation_lines("science", science)
 
 
 def test_explicit_na_figure_counts_as_missing(tmp_path, test_rules):

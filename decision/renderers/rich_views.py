@@ -67,7 +67,8 @@ def explanation(result: DomainResult, rulebook: Rulebook | None) -> Group:
     scores.add_column("score", no_wrap=True)
     scores.add_column("value", no_wrap=True, justify="right")
     scores.add_column("threshold", no_wrap=True)
-    scores.add_column("provenance")
+    # Fold, never cut: an auditor needs the whole file:line.
+    scores.add_column("provenance", overflow="fold")
     names = rulebook.scores if rulebook is not None else dict.fromkeys([*result.thresholds, *result.scores])
     for name in names:
         score = result.scores.get(name)
