@@ -257,10 +257,6 @@ def _indicator_validator(rulebook: Rulebook, name: str):
     definition = rulebook.indicators.indicators[name]
     symbols = rulebook.symbols
     symbol_list = ", ".join(f'"{s}"' for s in symbols)
-    bounds = (
-        f"{'' if definition.min is None else f'{definition.min:g}'}"
-        f"..{'' if definition.max is None else f'{definition.max:g}'}"
-    )
 
     def figure(raw: Any) -> tuple[float | None, str | None]:
         if definition.kind == "symbol":
@@ -287,13 +283,17 @@ def _indicator_validator(rulebook: Rulebook, name: str):
             raise PydanticCustomError(
                 "indicator", "a figure must be a finite number, got {got}", {"got": str(raw)[:20]}
             )
-        if (definition.min is not None and value < definition.min) or (
-            definition.max is not None and value > definition.max
-        ):
+        if definition.min is not None and value < definition.min:
             raise PydanticCustomError(
                 "indicator",
-                "{got} is outside the range {bounds} of {name}",
-                {"got": f"{value:g}", "bounds": bounds, "name": name},
+                "{got} is below the minimum {low} of {name} ({unit})",
+                {"got": f"{value:g}", "low": f"{definition.min:g}", "name": name, "unit": definition.unit},
+            )
+        if definition.max is not None and value > definition.max:
+            raise PydanticCustomError(
+                "indicator",
+                "{got} is above the maximum {high} of {name} ({unit})",
+                {"got": f"{value:g}", "high": f"{definition.max:g}", "name": name, "unit": definition.unit},
             )
         return value, None
 

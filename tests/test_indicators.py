@@ -195,8 +195,8 @@ def test_explain_shows_every_figure_source_and_rule(tmp_path, test_rules, run_cl
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("  rca: -1\n", "indicators.rca: -1 is outside the range 0.. of rca"),
-        ("  index: 101\n", "indicators.index: 101 is outside the range 0..100 of index"),
+        ("  rca: -1\n", "indicators.rca: -1 is below the minimum 0 of rca (ratio)"),
+        ("  index: 101\n", "indicators.index: 101 is above the maximum 100 of index (0-100)"),
         ("  rca: high\n", 'indicators.rca: expected a number (ratio) or "na", got "high"'),
         ("  rca: .nan\n", "indicators.rca: a figure must be a finite number"),
         ("  rating: 4\n", "indicators.rating: expected a symbol"),
