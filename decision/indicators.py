@@ -115,11 +115,6 @@ class IndicatorRules(BaseModel):
     derivations: dict[str, DerivationRule]
 
 
-def _located(document: YamlDocument, loc: tuple, code: str, message: str) -> Problem:
-    line, column = document.position(loc)
-    return Problem(str(document.path), line, column, code, message)
-
-
 def check_indicator_rules(
     parsed: IndicatorsFile,
     document: YamlDocument,
@@ -134,11 +129,9 @@ def check_indicator_rules(
     for index, indicator in enumerate(parsed.indicators):
         loc = ("indicators", index)
         if indicator.name in indicators:
-            problems.append(
-                _located(document, (*loc, "name"), indicator.name, f'duplicate indicator "{indicator.name}"')
-            )
+            problems.append(document.problem((*loc, "name"), indicator.name, f'duplicate indicator "{indicator.name}"'))
         if indicator.min is not None and indicator.max is not None and indicator.min >= indicator.max:
-            problems.append(_located(document, (*loc, "min"), indicator.name, "min must be below max"))
+            problems.append(document.problem((*loc, "min"), indicator.name, "min must be below max"))
         indicators[indicator.name] = indicator
 
     for name, transform in parsed.transforms.items():
@@ -148,17 +141,16 @@ def check_indicator_rules(
             message = "a transform needs exactly one of bands, linear, symbols" + (
                 f" (got {', '.join(given)})" if given else ""
             )
-            problems.append(_located(document, loc, name, message))
+            problems.append(document.problem(loc, name, message))
             continue
         if transform.bands is not None:
             if not transform.bands:
-                problems.append(_located(document, (*loc, "bands"), name, "bands need at least one band"))
+                problems.append(document.problem((*loc, "bands"), name, "bands need at least one band"))
             edges = [band.from_ for band in transform.bands]
             for position, band in enumerate(transform.bands):
                 if not low <= band.score <= high:
                     problems.append(
-                        _located(
-                            document,
+                        document.problem(
                             (*loc, "bands", position, "score"),
                             name,
                             f"band score {band.score:g} is outside the scale {low:g}-{high:g}",
@@ -166,8 +158,7 @@ def check_indicator_rules(
                     )
                 if position and edges[position] <= edges[position - 1]:
                     problems.append(
-                        _located(
-                            document,
+                        document.problem(
                             (*loc, "bands", position, "from"),
                             name,
                             f"band edges must rise: {edges[position]:g} follows {edges[position - 1]:g}",
@@ -176,14 +167,12 @@ def check_indicator_rules(
         if transform.linear is not None:
             (a, b), (c, d) = transform.linear.from_, transform.linear.to
             if a == b:
-                problems.append(
-                    _located(document, (*loc, "linear", "from"), name, "an empty interval cannot be scaled")
-                )
+                problems.append(document.problem((*loc, "linear", "from"), name, "an empty interval cannot be scaled"))
             for value in (c, d):
                 if not low <= value <= high:
                     problems.append(
-                        _located(
-                            document, (*loc, "linear", "to"), name, f"{value:g} is outside the scale {low:g}-{high:g}"
+                        document.problem(
+                            (*loc, "linear", "to"), name, f"{value:g} is outside the scale {low:g}-{high:g}"
                         )
                     )
 
@@ -192,27 +181,27 @@ def check_indicator_rules(
     for index, rule in enumerate(parsed.derivations):
         loc = ("derivations", index)
         if rule.code in seen_codes:
-            problems.append(_located(document, (*loc, "code"), rule.code, f'duplicate code "{rule.code}"'))
+            problems.append(document.problem((*loc, "code"), rule.code, f'duplicate code "{rule.code}"'))
         seen_codes.add(rule.code)
         if rule.score not in scores:
             known = ", ".join(sorted(scores))
             problems.append(
-                _located(document, (*loc, "score"), rule.code, f'unknown score "{rule.score}" (known: {known})')
+                document.problem((*loc, "score"), rule.code, f'unknown score "{rule.score}" (known: {known})')
             )
         elif rule.score in derivations:
             other = derivations[rule.score].code
             problems.append(
-                _located(document, (*loc, "score"), rule.code, f'score "{rule.score}" is already derived by {other}')
+                document.problem((*loc, "score"), rule.code, f'score "{rule.score}" is already derived by {other}')
             )
         weights = [item.weight is not None for item in rule.inputs]
         if rule.combine == "weighted_mean" and not all(weights):
             problems.append(
-                _located(document, (*loc, "inputs"), rule.code, "weighted_mean needs a weight on every input")
+                document.problem((*loc, "inputs"), rule.code, "weighted_mean needs a weight on every input")
             )
         if rule.combine != "weighted_mean" and any(weights):
             problems.append(
-                _located(
-                    document, (*loc, "inputs"), rule.code, f"weights only apply to weighted_mean, not {rule.combine}"
+                document.problem(
+                    (*loc, "inputs"), rule.code, f"weights only apply to weighted_mean, not {rule.combine}"
                 )
             )
         seen_inputs: set[str] = set()
@@ -220,15 +209,14 @@ def check_indicator_rules(
             item_loc = (*loc, "inputs", position)
             if item.indicator in seen_inputs:
                 problems.append(
-                    _located(document, (*item_loc, "indicator"), rule.code, f'indicator "{item.indicator}" given twice')
+                    document.problem((*item_loc, "indicator"), rule.code, f'indicator "{item.indicator}" given twice')
                 )
             seen_inputs.add(item.indicator)
             definition = indicators.get(item.indicator)
             if definition is None:
                 known = ", ".join(indicators)
                 problems.append(
-                    _located(
-                        document,
+                    document.problem(
                         (*item_loc, "indicator"),
                         rule.code,
                         f'unknown indicator "{item.indicator}" (known: {known})',
@@ -238,8 +226,7 @@ def check_indicator_rules(
             if transform is None:
                 known = ", ".join(parsed.transforms)
                 problems.append(
-                    _located(
-                        document,
+                    document.problem(
                         (*item_loc, "transform"),
                         rule.code,
                         f'unknown transform "{item.transform}" (known: {known})',
@@ -261,14 +248,13 @@ def _transform_fit(
     where = (*loc, "transform")
     if (indicator.kind == "symbol") != (transform.symbols is not None):
         want = "a symbols transform" if indicator.kind == "symbol" else "a bands or linear transform"
-        return [_located(document, where, code, f'indicator "{indicator.name}" ({indicator.kind}) needs {want}')]
+        return [document.problem(where, code, f'indicator "{indicator.name}" ({indicator.kind}) needs {want}')]
     if transform.bands:
         first = transform.bands[0].from_
         if indicator.min is None or first > indicator.min:
             floor = "no minimum" if indicator.min is None else f"minimum {indicator.min:g}"
             return [
-                _located(
-                    document,
+                document.problem(
                     where,
                     code,
                     f'transform "{name}" starts at {first:g} but "{indicator.name}" has {floor}: '

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import sys
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from decision.cli import RulesOption, ThresholdOption, _console, _handles_errors, _rulebook
+from decision.commands.plot import TechnologyPaths, technologies_dir
 
 if TYPE_CHECKING:
     from rich.console import Group
@@ -200,20 +200,12 @@ def comparison_markdown(report: QuadrantComparison) -> str:
 
 
 def compare_quadrants(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(
-            metavar="[PATH]...",
-            help="Profile files or folders (default: the shipped technologies, domains/technologies).",
-            show_default=False,
-        ),
-    ] = None,
+    paths: TechnologyPaths = None,
     format: Annotated[CompareFormat, typer.Option("--format", "-f", help="Output format.")] = CompareFormat.table,
     rules: RulesOption = None,
     threshold: ThresholdOption = None,
 ) -> None:
     """Each technology's CEPS quadrant beside VARIO's category: do they agree, and if not, why."""
-    from decision.commands.plot import technologies_dir
     from decision.engine import classify_all
     from decision.profiles import load_profiles
     from decision.quadrant_comparison import compare_quadrants as compare

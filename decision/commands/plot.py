@@ -28,6 +28,17 @@ class Rca(StrEnum):
     funding = "funding"
 
 
+# The PATH argument of both quadrant commands, which default to the shipped technologies.
+TechnologyPaths = Annotated[
+    list[Path] | None,
+    typer.Argument(
+        metavar="[PATH]...",
+        help="Profile files or folders (default: the shipped technologies, domains/technologies).",
+        show_default=False,
+    ),
+]
+
+
 def technologies_dir() -> Path:
     """The shipped CEPS technology profiles: domains/technologies, next to the sector profiles."""
     from decision.rulebook import shipped_data_dir
@@ -49,14 +60,7 @@ def check_out(out: Path, force: bool) -> str:
 
 
 def quadrant(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(
-            metavar="[PATH]...",
-            help="Profile files or folders (default: the shipped technologies, domains/technologies).",
-            show_default=False,
-        ),
-    ] = None,
+    paths: TechnologyPaths = None,
     out: Annotated[
         Path,
         typer.Option(
