@@ -3,7 +3,7 @@
 Prints, in one run:
 - profiles classified per second by the durable-rules walk (Engine.classify, with its
   explained result), on a few thousand random profiles;
-- rows classified per second by the vectorised evaluator (decision.bulk), on 10 million
+- rows classified per second by the vectorised evaluator (decision.engine.bulk), on 10 million
   random rows with about 10% of the scores missing, evaluated in blocks of one million
   (the time of evaluate() only; generating the rows is not counted);
 - their ratio;
@@ -26,11 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
-from decision.bulk import BulkEvaluator
-from decision.engine import Engine
-from decision.profiles import DomainProfile, load_profiles
-from decision.result import ScoreValue
-from decision.rulebook import load_rulebook, shipped_data_dir
+from decision.engine.bulk import BulkEvaluator
+from decision.engine.walk import Engine
+from decision.inputs.profiles import DomainProfile, load_profiles
+from decision.inputs.rulebook import load_rulebook, shipped_data_dir
+from decision.model.result import ScoreValue
 
 MISSING = 0.1
 BLOCK = 1_000_000

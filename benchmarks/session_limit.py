@@ -37,10 +37,10 @@ def main() -> None:
     probe = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120)
     print("bare durable-rules, state never deleted:", (probe.stdout or probe.stderr).strip().splitlines()[-1])
 
-    from decision.engine import Engine
-    from decision.profiles import DomainProfile
-    from decision.result import ScoreValue
-    from decision.rulebook import load_rulebook, shipped_data_dir
+    from decision.engine.walk import Engine
+    from decision.inputs.profiles import DomainProfile
+    from decision.inputs.rulebook import load_rulebook, shipped_data_dir
+    from decision.model.result import ScoreValue
 
     engine = Engine(load_rulebook(shipped_data_dir("rules")))
     names = ["economic", "innovation", "technology", "science", "opportunity", "transition", "feasibility"]

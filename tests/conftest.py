@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from decision.cli import app
-from decision.rulebook import load_rulebook
+from decision.cli.app import app
+from decision.inputs.rulebook import load_rulebook
 
 REPO = Path(__file__).resolve().parent.parent
 RULES_DIR = REPO / "rules"

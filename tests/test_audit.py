@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from decision.audit_store import (
+from decision.audit.store import (
     DEFAULT_STORE,
     GENESIS_HASH,
     SCHEMA_VERSION,
@@ -29,10 +29,10 @@ from decision.audit_store import (
     open_store,
     run_content,
 )
-from decision.commands import audit as audit_commands
-from decision.engine import classify_all
-from decision.profiles import load_profiles
-from decision.rulebook import load_rulebook
+from decision.cli.commands import audit as audit_commands
+from decision.engine.walk import classify_all
+from decision.inputs.profiles import load_profiles
+from decision.inputs.rulebook import load_rulebook
 from tests.conftest import DOMAINS_DIR, REPO, RULES_DIR
 
 SHEETS_DIR = REPO / "examples" / "workshop-sheets"

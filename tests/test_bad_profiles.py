@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from decision import yaml_source
-from decision.engine import classify_all
+from decision.engine.walk import classify_all
 from decision.errors import Problem, ProfileError
-from decision.profiles import load_profiles
+from decision.inputs import yaml_source
+from decision.inputs.profiles import load_profiles
 from tests.conftest import RULES_DIR, write
 
 HEAD = "id: demo\nname: Demo\n"  # lines 1-2 of most test profiles

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from decision.errors import Problem, RulesError
-from decision.rulebook import load_rulebook
+from decision.inputs.rulebook import load_rulebook
 from tests.conftest import write
 
 KNOWN_SCORES_SORTED = "economic, feasibility, innovation, opportunity, science, technology, transition"

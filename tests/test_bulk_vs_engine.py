@@ -9,11 +9,11 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from decision.bulk import BulkEvaluator, outcome_label
-from decision.engine import Engine
-from decision.profiles import DomainProfile
-from decision.result import ScoreValue
-from decision.rules_check import score_grid
+from decision.engine.bulk import BulkEvaluator, outcome_label
+from decision.engine.rules_check import score_grid
+from decision.engine.walk import Engine
+from decision.inputs.profiles import DomainProfile
+from decision.model.result import ScoreValue
 
 
 def _profile(values: dict[str, float | None]) -> DomainProfile:
@@ -52,7 +52,7 @@ def test_bulk_matches_engine_on_threshold_grid(rulebook):
 def test_bulk_covers_the_full_rules_check_grid(rulebook):
     """On the 5^7 grid of `rules check`, the bulk evaluator reaches every leaf and the
     same number of undetermined rows the check counts."""
-    from decision.rules_check import check_rules
+    from decision.engine.rules_check import check_rules
 
     grid = score_grid(rulebook)
     names = list(grid)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from decision.profiles import load_profiles
+from decision.inputs.profiles import load_profiles
 from tests.conftest import DOMAINS_DIR, REPO
 
 TECH_DIR = DOMAINS_DIR / "technologies"

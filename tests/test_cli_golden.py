@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from decision.docs_generation import tree_document
+from decision.renderers.docs_generation import tree_document
 from tests.conftest import REPO
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -120,7 +120,9 @@ def test_validate_reports_ok_on_shipped_domains(run_cli):
 
 def test_docs_tree_page_is_up_to_date(rulebook):
     committed = (REPO / "docs" / "tree.md").read_text(encoding="utf-8")
-    assert committed == tree_document(rulebook), "docs/tree.md is stale: run python -m decision.docs_generation"
+    assert committed == tree_document(rulebook), (
+        "docs/tree.md is stale: run python -m decision.renderers.docs_generation"
+    )
 
 
 def test_structurally_unreachable_leaf_is_a_rules_error(run_cli, rules_copy):
@@ -146,8 +148,8 @@ def test_rules_check_finds_a_logically_dead_leaf(run_cli, rules_copy):
 
 
 def test_rules_check_detects_overlapping_and_missing_rules(rulebook, monkeypatch):
-    from decision import engine as engine_module
-    from decision.rules_check import check_rules
+    from decision.engine import walk as engine_module
+    from decision.engine.rules_check import check_rules
 
     real = engine_module._conditions
 

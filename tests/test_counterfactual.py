@@ -13,8 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from decision.bulk import UNDETERMINED, BulkEvaluator
-from decision.counterfactual import (
+from decision.analyses.counterfactual import (
     counterfactual,
     parse_fixed,
     parse_target,
@@ -23,10 +22,11 @@ from decision.counterfactual import (
     to_json,
     to_text,
 )
+from decision.engine.bulk import UNDETERMINED, BulkEvaluator
 from decision.errors import UsageError
-from decision.profiles import DomainProfile, load_profiles
-from decision.result import ScoreValue
-from decision.rulebook import load_rulebook
+from decision.inputs.profiles import DomainProfile, load_profiles
+from decision.inputs.rulebook import load_rulebook
+from decision.model.result import ScoreValue
 from tests.conftest import DOMAINS_DIR, write
 
 TARGETS = ["strong", "ecosystem-gap", "moonshot", "no-focus", "no-focus/internationalisation", "no-focus/partnership"]
@@ -369,7 +369,7 @@ def test_targets_and_fixes_are_validated(rulebook):
 
 
 def test_the_engine_confirms_every_solution(rulebook, monkeypatch):
-    from decision.engine import Engine
+    from decision.engine.walk import Engine
     from decision.errors import EngineError
 
     profile = _shipped(rulebook)["semiconductors"]

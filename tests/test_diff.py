@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from decision.diffing import Side, diff_results
-from decision.engine import classify_all
-from decision.profiles import load_profiles
-from decision.rulebook import load_rulebook
+from decision.audit.diffing import Side, diff_results
+from decision.engine.walk import classify_all
+from decision.inputs.profiles import load_profiles
+from decision.inputs.rulebook import load_rulebook
 from tests.conftest import DOMAINS_DIR, RULES_DIR, write
 from tests.test_bad_profiles import assert_clean_failure
 
@@ -303,7 +303,7 @@ def test_duplicate_ids_on_one_side_are_refused(rulebook):
 @pytest.fixture
 def store(tmp_path, two_folders, rules_copy) -> Path:
     """run 1: the old folder under the shipped rules; run 2: the new folder under economic >= 4.5."""
-    from decision.audit_store import open_store, run_content
+    from decision.audit.store import open_store, run_content
 
     edit(rules_copy / "thresholds.yaml", "  economic:\n    value: 4\n", "  economic:\n    value: 4.5\n")
     path = tmp_path / "audit.sqlite"

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from decision.engine import Engine
-from decision.profiles import DomainProfile
-from decision.result import ScoreValue
+from decision.engine.walk import Engine
+from decision.inputs.profiles import DomainProfile
+from decision.model.result import ScoreValue
 from tests import reference
 
 SCORES = list(reference.THRESHOLDS)

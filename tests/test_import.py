@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from decision.engine import classify_all
-from decision.profiles import load_profiles
-from decision.table_import import ImportProblems, load_mapping, plan_import, slugify
+from decision.engine.walk import classify_all
+from decision.inputs.profiles import load_profiles
+from decision.inputs.table_import import ImportProblems, load_mapping, plan_import, slugify
 from tests.conftest import REPO, write
 from tests.test_bad_profiles import assert_clean_failure
 

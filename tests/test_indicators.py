@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from decision.engine import classify_all
+from decision.engine.walk import classify_all
 from decision.errors import ProfileError, RulesError
-from decision.profiles import load_profiles, profile_json_schema
-from decision.rulebook import load_rulebook
-from decision.wording import derivation_lines
+from decision.inputs.profiles import load_profiles, profile_json_schema
+from decision.inputs.rulebook import load_rulebook
+from decision.model.wording import derivation_lines
 from tests.conftest import write
 
 # A mapping with every kind: bands, linear, symbols; mean, weighted_mean, min, max;

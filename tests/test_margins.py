@@ -20,9 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from decision.engine import Engine, classify_all
-from decision.errors import EngineError, RulesError
-from decision.margins import (
+from decision.analyses.margins import (
     bulk_evaluate,
     domain_margins,
     fragility,
@@ -31,11 +29,13 @@ from decision.margins import (
     threshold_margins,
     with_fragility,
 )
-from decision.profiles import DomainProfile, load_profiles
-from decision.result import ScoreValue
-from decision.rulebook import load_rulebook
-from decision.scalar import ScalarEvaluator
-from decision.whatif import changed_profile, outcome_of
+from decision.analyses.whatif import changed_profile, outcome_of
+from decision.engine.scalar import ScalarEvaluator
+from decision.engine.walk import Engine, classify_all
+from decision.errors import EngineError, RulesError
+from decision.inputs.profiles import DomainProfile, load_profiles
+from decision.inputs.rulebook import load_rulebook
+from decision.model.result import ScoreValue
 from tests.conftest import DOMAINS_DIR, REPO, write
 from tests.test_bad_profiles import assert_clean_failure
 
@@ -317,7 +317,7 @@ def test_classify_shows_fragility_in_every_format(run_cli):
 
 def test_classify_does_not_import_numpy():
     code = (
-        "import sys; from typer.testing import CliRunner; from decision.cli import app; "
+        "import sys; from typer.testing import CliRunner; from decision.cli.app import app; "
         "r = CliRunner().invoke(app, ['classify', '-f', 'json']); assert r.exit_code == 0, r.output; "
         "print(sorted(m for m in ('numpy', 'pandas') if m in sys.modules))"
     )

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from decision.engine import classify_all
-from decision.portfolio import portfolio_report
-from decision.profiles import load_profiles
-from decision.rulebook import PORTFOLIO_CHECKS, load_rulebook
+from decision.analyses.portfolio import portfolio_report
+from decision.engine.walk import classify_all
+from decision.inputs.profiles import load_profiles
+from decision.inputs.rulebook import PORTFOLIO_CHECKS, load_rulebook
 from tests.conftest import DOMAINS_DIR, write
 from tests.test_bad_profiles import assert_clean_failure
 from tests.test_bad_rules import edit, rendered, where

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from decision.ceps.label_placement import Box, crowded_points, place_labels
+from decision.ceps.quadrants import load_quadrants
 from decision.errors import RulesError
-from decision.label_placement import Box, crowded_points, place_labels
-from decision.quadrants import load_quadrants
-from decision.rulebook import load_rulebook
+from decision.inputs.rulebook import load_rulebook
 from tests.conftest import write
 from tests.test_bad_profiles import assert_clean_failure
 from tests.test_bad_rules import edit, where

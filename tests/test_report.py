@@ -186,9 +186,9 @@ def test_report_honours_threshold_overrides(run_cli, tmp_path):
 
 
 def test_tree_marks_every_domain_exactly_once(rulebook):
-    from decision.engine import classify_all
-    from decision.profiles import load_profiles
-    from decision.report import annotated_tree
+    from decision.engine.walk import classify_all
+    from decision.inputs.profiles import load_profiles
+    from decision.renderers.report import annotated_tree
 
     results = classify_all(load_profiles([DOMAINS_DIR], rulebook), rulebook)
     lines = annotated_tree(results, rulebook)

@@ -10,13 +10,13 @@ from fractions import Fraction
 
 import pytest
 
-from decision import robustness as robustness_module
-from decision.bulk import outcome_label
-from decision.engine import Engine
-from decision.profiles import load_profiles
-from decision.result import ScoreValue
-from decision.robustness import domain_inputs, run_robustness
-from decision.sheets import load_sheets
+from decision.analyses import robustness as robustness_module
+from decision.analyses.robustness import domain_inputs, run_robustness
+from decision.engine.bulk import outcome_label
+from decision.engine.walk import Engine
+from decision.inputs.profiles import load_profiles
+from decision.inputs.sheets import load_sheets
+from decision.model.result import ScoreValue
 from tests.conftest import DOMAINS_DIR, REPO, write
 from tests.test_bad_profiles import assert_clean_failure
 
@@ -238,7 +238,7 @@ def test_text_output_without_a_terminal_has_no_progress_bar(run_cli):
     ids=["long-text", "short-text", "long-json"],
 )
 def test_progress_bar_only_on_long_text_runs_at_a_terminal(run_cli, monkeypatch, draws, fmt, shown):
-    from decision.commands import robustness as command
+    from decision.cli.commands import robustness as command
 
     monkeypatch.setattr(command, "_watched", lambda console: True)  # as if at a terminal
     started = []
@@ -248,7 +248,7 @@ def test_progress_bar_only_on_long_text_runs_at_a_terminal(run_cli, monkeypatch,
         started.append(progress is not None)
         return real(*args, progress=progress, **kwargs)
 
-    monkeypatch.setattr("decision.robustness.run_robustness", spy)
+    monkeypatch.setattr("decision.analyses.robustness.run_robustness", spy)
     result = run_cli("robustness", "--draws", draws, "-f", fmt)
     assert result.exit_code == 0
     assert started == [shown]  # 12 domains: 360,000 rows is long, 120,000 is not

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from decision.engine import Engine
-from decision.profiles import load_profiles
-from decision.yaml_source import load_yaml_file
+from decision.engine.walk import Engine
+from decision.inputs.profiles import load_profiles
+from decision.inputs.yaml_source import load_yaml_file
 
 SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.yaml"))
 EXPECT_KEYS = {"category", "variant", "leaf", "path", "missing_links", "actions", "warnings", "blocking", "reachable"}

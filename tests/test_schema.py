@@ -14,7 +14,7 @@ from tests.conftest import DOMAINS_DIR
 
 @pytest.fixture(scope="module")
 def validator(rulebook):
-    from decision.profiles import profile_json_schema
+    from decision.inputs.profiles import profile_json_schema
 
     schema = profile_json_schema(rulebook)
     jsonschema.Draft7Validator.check_schema(schema)

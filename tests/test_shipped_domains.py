@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from decision.engine import classify_all
-from decision.profiles import load_profiles
+from decision.engine.walk import classify_all
+from decision.inputs.profiles import load_profiles
 from tests.conftest import DOMAINS_DIR
 
 REPORT_EXAMPLES = {

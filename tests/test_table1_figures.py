@@ -5,7 +5,7 @@ strength scores are what those symbols give.
 (seed 002), one row per sector with its six symbols. Every row must be a shipped profile
 giving the same six ``t1_*`` indicators, and every shipped profile giving a ``t1_*``
 indicator must be a row. The four strength scores are recomputed here from the symbols,
-independently of ``decision.indicators``: default mapping ++=5, +=4, +/-=3, -=2, --=1,
+independently of ``decision.inputs.indicators``: default mapping ++=5, +=4, +/-=3, -=2, --=1,
 na = no figure; a score is the mean of the columns present, missing if none is.
 """
 
@@ -15,7 +15,7 @@ import csv
 
 import pytest
 
-from decision.profiles import load_profiles
+from decision.inputs.profiles import load_profiles
 from tests.conftest import DOMAINS_DIR, REPO
 
 EXPECTED_CSV = REPO / "tests" / "data" / "table1_expected.csv"

@@ -11,8 +11,8 @@ import json
 import jsonschema
 import pytest
 
-from decision.engine import Engine
-from decision.profiles import load_profiles, profile_json_schema
+from decision.engine.walk import Engine
+from decision.inputs.profiles import load_profiles, profile_json_schema
 from tests.conftest import DOMAINS_DIR, write
 from tests.test_bad_profiles import HEAD, assert_clean_failure, only_problem
 

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
+from decision.analyses.whatif import whatif
 from decision.errors import UsageError
-from decision.overrides import parse_set_options
-from decision.profiles import load_profiles
-from decision.whatif import whatif
+from decision.inputs.overrides import parse_set_options
+from decision.inputs.profiles import load_profiles
 from tests.conftest import DOMAINS_DIR
 from tests.test_bad_profiles import assert_clean_failure
 

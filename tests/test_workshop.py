@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from decision.bulk import outcome_label
-from decision.disagreements import analyse_workshop
-from decision.engine import Engine
+from decision.analyses.disagreements import analyse_workshop
+from decision.engine.bulk import outcome_label
+from decision.engine.walk import Engine
 from decision.errors import ProfileError
-from decision.profiles import load_profiles
-from decision.result import ScoreValue
-from decision.sheets import SheetError, load_sheets
+from decision.inputs.profiles import load_profiles
+from decision.inputs.sheets import SheetError, load_sheets
+from decision.model.result import ScoreValue
 from tests.conftest import DOMAINS_DIR, REPO, write
 from tests.test_bad_profiles import PROBLEM_LINE, assert_clean_failure
 

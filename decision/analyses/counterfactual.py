@@ -16,9 +16,9 @@ optimum over the whole continuous scale is among these candidates, and enumerati
 them all (every subset of changeable scores times every choice of other class) is a
 complete search. There are at most prod(1 + other classes) candidates: 64 for six
 present scores with one threshold each. They are all evaluated in one vectorised
-:class:`~decision.bulk.BulkEvaluator` call, ranked by (number of scores changed, total
+:class:`~decision.engine.bulk.BulkEvaluator` call, ranked by (number of scores changed, total
 absolute change) computed exactly with fractions, and every optimal change set is
-confirmed by the durable-rules :class:`~decision.engine.Engine`.
+confirmed by the durable-rules :class:`~decision.engine.walk.Engine`.
 
 **Missing scores.** A missing score may be filled in. Filling counts as one change,
 and its distance is **0**: a missing score has no position on the scale to move from,
@@ -46,13 +46,13 @@ from fractions import Fraction
 
 import numpy as np
 
-from decision.bulk import UNDETERMINED, BulkEvaluator, outcome_label
-from decision.engine import Engine
+from decision.engine.bulk import UNDETERMINED, BulkEvaluator, outcome_label
+from decision.engine.walk import Engine
 from decision.errors import EngineError, UsageError
-from decision.profiles import DomainProfile
-from decision.result import DomainResult, ScoreValue
-from decision.rulebook import Rulebook, Threshold
-from decision.wording import path_summary
+from decision.inputs.profiles import DomainProfile
+from decision.inputs.rulebook import Rulebook, Threshold
+from decision.model.result import DomainResult, ScoreValue
+from decision.model.wording import path_summary
 
 FILL_DISTANCE = Fraction(0)
 NBSP = "\u00a0"

@@ -18,12 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from decision.bulk import UNDETERMINED, BulkEvaluator, outcome_label
+from decision.engine.bulk import UNDETERMINED, BulkEvaluator, outcome_label
 from decision.errors import EngineError
-from decision.profiles import DomainProfile
-from decision.result import DomainResult, ScoreValue
-from decision.rulebook import Rulebook
-from decision.sheets import ScoreAggregate, Sheets, aggregate
+from decision.inputs.profiles import DomainProfile
+from decision.inputs.rulebook import Rulebook
+from decision.inputs.sheets import ScoreAggregate, Sheets, aggregate
+from decision.model.result import DomainResult, ScoreValue
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def aggregate_profile(profile: DomainProfile, aggregates: dict[str, ScoreAggrega
 
 def analyse_workshop(profiles: list[DomainProfile], sheets: Sheets, rulebook: Rulebook) -> list[DomainWorkshop]:
     """Aggregate, classify and test the disagreements of every domain the sheets score."""
-    from decision.engine import Engine
+    from decision.engine.walk import Engine
 
     evaluator = BulkEvaluator(rulebook)
     engine = Engine(rulebook)

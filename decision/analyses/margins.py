@@ -14,9 +14,9 @@ Thresholds work the same way round: a domain's outcome changes with a threshold 
 when the threshold crosses the domain's value of that score, so the candidates are the
 domain values and their neighbouring floats.
 
-Candidates are evaluated with :class:`~decision.bulk.BulkEvaluator` (all candidates of
+Candidates are evaluated with :class:`~decision.engine.bulk.BulkEvaluator` (all candidates of
 ``decision margins`` in one call), or, for the fragile flag of ``decision classify``,
-with the numpy-free :class:`~decision.scalar.ScalarEvaluator`; both are proven
+with the numpy-free :class:`~decision.engine.scalar.ScalarEvaluator`; both are proven
 identical to the durable-rules engine. Distances are computed exactly with fractions.
 """
 
@@ -30,11 +30,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from decision.engine.scalar import UNDETERMINED_LABEL, ScalarEvaluator
 from decision.errors import EngineError
-from decision.profiles import DomainProfile
-from decision.result import DomainResult
-from decision.rulebook import Rulebook
-from decision.scalar import UNDETERMINED_LABEL, ScalarEvaluator
+from decision.inputs.profiles import DomainProfile
+from decision.inputs.rulebook import Rulebook
+from decision.model.result import DomainResult
 
 Row = dict[str, float | None]
 # Outcome labels ("strong", "no-focus/partnership", "undetermined") of rows of scores,
@@ -66,7 +66,7 @@ def bulk_evaluate(rulebook: Rulebook) -> Evaluate:
     """Evaluate rows with the vectorised evaluator, one call per batch (imports numpy)."""
     import numpy as np
 
-    from decision.bulk import BulkEvaluator
+    from decision.engine.bulk import BulkEvaluator
 
     bulk = BulkEvaluator(rulebook)
 

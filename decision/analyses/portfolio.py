@@ -19,9 +19,9 @@ from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel
 
-from decision.result import DomainResult
-from decision.rulebook import MOONSHOT_CATEGORY, PortfolioSettings, Rulebook
-from decision.wording import plural
+from decision.inputs.rulebook import MOONSHOT_CATEGORY, PortfolioSettings, Rulebook
+from decision.model.result import DomainResult
+from decision.model.wording import plural
 
 UNDETERMINED = "undetermined"
 

@@ -1,7 +1,7 @@
 """How robust is a classification when scores are uncertain? Draws, counted per outcome.
 
 A draw gives every uncertain score of a domain one value, and the vectorised evaluator
-(decision.bulk, proven identical to the durable-rules walk) classifies it. What is
+(decision.engine.bulk, proven identical to the durable-rules walk) classifies it. What is
 uncertain:
 
 - a profile score with a range (``low``/``high``): drawn uniformly over [low, high], or
@@ -30,10 +30,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from decision.bulk import UNDETERMINED, BulkEvaluator
-from decision.profiles import DomainProfile
-from decision.rulebook import Rulebook
-from decision.sheets import Sheets
+from decision.engine.bulk import UNDETERMINED, BulkEvaluator
+from decision.inputs.profiles import DomainProfile
+from decision.inputs.rulebook import Rulebook
+from decision.inputs.sheets import Sheets
 
 DEFAULT_DRAWS = 10_000
 DEFAULT_SEED = 0

@@ -13,11 +13,11 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from decision.engine import Engine
-from decision.profiles import DomainProfile
-from decision.result import ActionRef, DomainResult, Notice, ScoreValue, Step
-from decision.rulebook import Rulebook
-from decision.wording import number, reading_text
+from decision.engine.walk import Engine
+from decision.inputs.profiles import DomainProfile
+from decision.inputs.rulebook import Rulebook
+from decision.model.result import ActionRef, DomainResult, Notice, ScoreValue, Step
+from decision.model.wording import number, reading_text
 
 Verdict = Literal["outcome changes", "leaf changes", "path changes", "actions or warnings change", "no change"]
 

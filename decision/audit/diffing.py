@@ -3,7 +3,7 @@
 The two sides are lists of :class:`DomainResult`: two profile folders classified under
 the same rules, the same profiles classified under two rules folders, or two run records
 of the audit store. Domains are matched by id. For each domain on both sides the
-comparison is the one ``decision whatif`` makes (:func:`decision.whatif.compare_results`:
+comparison is the one ``decision whatif`` makes (:func:`decision.analyses.whatif.compare_results`:
 outcome, leaf, the first test where the paths part with what each side read there,
 actions and warnings); on top come the domains added and removed, the score changes per
 domain, the threshold changes, and, for two rules folders, what changed in each file.
@@ -16,11 +16,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from decision.analyses.whatif import Parting, ScoreChange, Verdict, compare_results, outcome_of
 from decision.errors import UsageError
-from decision.result import ActionRef, DomainResult, Notice, ScoreValue, ThresholdUsed
-from decision.rulebook import RULE_FILES, Rulebook
-from decision.whatif import Parting, ScoreChange, Verdict, compare_results, outcome_of
-from decision.wording import number, plural
+from decision.inputs.rulebook import RULE_FILES, Rulebook
+from decision.model.result import ActionRef, DomainResult, Notice, ScoreValue, ThresholdUsed
+from decision.model.wording import number, plural
 
 DiffKind = Literal["profiles", "rules", "runs"]
 KIND_NOUNS = {"profiles": "profiles", "rules": "a rules folder", "runs": "a run record"}

@@ -30,7 +30,7 @@ Library API (stable: other commands build on it)
     ``path`` (absolute), ``sha256``), ``rules`` (rules files, same shape), ``rules_dir``,
     ``thresholds`` (per score: ``value``, ``op``, ``origin`` (``rules`` or
     ``--threshold``), ``meaning``, ``interpretation``), ``results`` (one
-    :class:`~decision.result.DomainResult` per domain, at most one per id: the outcome
+    :class:`~decision.model.result.DomainResult` per domain, at most one per id: the outcome
     under the recorded inputs), ``hypothetical`` (``whatif`` only: the result with the
     ``--set`` scores), ``sheets`` and ``sheets_dir`` (``workshop`` only: the
     participants' sheet files), ``prev_hash``, ``hash``. ``RunRecord.result(id)`` finds
@@ -70,7 +70,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from decision.errors import DecisionError
-from decision.result import DomainResult, ThresholdUsed
+from decision.model.result import DomainResult, ThresholdUsed
 
 SCHEMA_VERSION = 1
 APPLICATION = "decision-audit"
@@ -522,9 +522,9 @@ def run_content(
 ) -> dict[str, Any]:
     """What :meth:`AuditStore.append` stores for one run, hashing every file now.
 
-    ``rulebook`` is the :class:`~decision.rulebook.Rulebook` in force (thresholds
-    overridden), ``profiles`` the :class:`~decision.profiles.DomainProfile` objects read,
-    ``sheets`` the :class:`~decision.sheets.Sheets` of a workshop run.
+    ``rulebook`` is the :class:`~decision.inputs.rulebook.Rulebook` in force (thresholds
+    overridden), ``profiles`` the :class:`~decision.inputs.profiles.DomainProfile` objects read,
+    ``sheets`` the :class:`~decision.inputs.sheets.Sheets` of a workshop run.
     """
     from importlib.metadata import PackageNotFoundError, version
 
@@ -657,10 +657,10 @@ def _comparable(result: DomainResult, cwd: str) -> dict[str, Any]:
 def _rerun(record: RunRecord) -> tuple[list[DomainResult], list[DomainResult], dict[str, str]]:
     """The recorded command again, on the recorded files, rules folder and thresholds.
     Returns the results, the hypothetical results, and the rules files' digests now."""
-    from decision.engine import Engine, classify_all
-    from decision.margins import with_fragility
-    from decision.profiles import load_profiles
-    from decision.rulebook import load_rulebook
+    from decision.analyses.margins import with_fragility
+    from decision.engine.walk import Engine, classify_all
+    from decision.inputs.profiles import load_profiles
+    from decision.inputs.rulebook import load_rulebook
 
     rulebook = load_rulebook(Path(record.rules_dir))
     by_origin: dict[str, dict[str, float]] = {}
@@ -681,14 +681,14 @@ def _rerun(record: RunRecord) -> tuple[list[DomainResult], list[DomainResult], d
         if record.command == "explain":
             result = with_fragility(rulebook, matches, [Engine(rulebook).classify(matches[0])])
             return result, [], rulebook.file_digests
-        from decision.overrides import parse_set_options
-        from decision.whatif import whatif
+        from decision.analyses.whatif import whatif
+        from decision.inputs.overrides import parse_set_options
 
         answer = whatif(rulebook, matches[0], parse_set_options(params.get("set_"), rulebook))
         return [answer.before], [answer.after], rulebook.file_digests
     if record.command == "workshop":
-        from decision.disagreements import analyse_workshop
-        from decision.sheets import load_sheets
+        from decision.analyses.disagreements import analyse_workshop
+        from decision.inputs.sheets import load_sheets
 
         if record.sheets_dir is None:
             raise DecisionError("the record names no sheets folder")
@@ -847,7 +847,7 @@ def _threshold_text(threshold: ThresholdUsed | None) -> str:
 
 
 def _step_text(step) -> str:
-    from decision.wording import reading_text
+    from decision.model.wording import reading_text
 
     joiner = " or " if step.combine == "any" else " and "
     return f"{joiner.join(reading_text(r) for r in step.readings)} -> {step.outcome}"

@@ -9,7 +9,7 @@ What the chart shows: each domain with both coordinates at (x, y) of rules/quadr
 fill colour = the chosen RCA on a diverging scale whose neutral middle is RCA 1 (the
 European average), hollow when the profile gives no RCA; marker shape = the VARIO
 category from the engine; the two split lines, a faint tint and the name of each
-quadrant; labels placed by :mod:`decision.label_placement`. Domains without both
+quadrant; labels placed by :mod:`decision.ceps.label_placement`. Domains without both
 coordinates are listed under the chart.
 """
 
@@ -20,8 +20,8 @@ import math
 import textwrap
 from collections.abc import Sequence
 
-from decision.label_placement import Box, crowded_points, needs_leader, place_labels
-from decision.quadrants import Axis, QuadrantPoint, Quadrants
+from decision.ceps.label_placement import Box, crowded_points, needs_leader, place_labels
+from decision.ceps.quadrants import Axis, QuadrantPoint, Quadrants
 
 # Marker per VARIO category: distinct outlines, so the shape reads even in grey print.
 MARKERS = {

@@ -4,7 +4,7 @@ Per domain: its CEPS quadrant (rules/quadrants.yaml) from its relatedness densit
 complexity, the category the engine gives it, and whether they agree under the
 quadrant's ``corresponds_to`` (an interpretation, see that file). Then, where they do not
 agree, why, in terms of VARIO's path, and the smallest change of scores that would make
-VARIO agree (:mod:`decision.counterfactual`); the summary groups the domains by the
+VARIO agree (:mod:`decision.analyses.counterfactual`); the summary groups the domains by the
 thresholds that change crosses.
 
 **Why, exactly.** Each test of the tree asks one criterion (E, IT, S, G, P), whose
@@ -31,11 +31,11 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from decision.profiles import DomainProfile
-from decision.quadrants import Quadrants, indicator_value
-from decision.result import DomainResult, Step
-from decision.rulebook import Rulebook
-from decision.wording import path_summary, reading_text
+from decision.ceps.quadrants import Quadrants, indicator_value
+from decision.inputs.profiles import DomainProfile
+from decision.inputs.rulebook import Rulebook
+from decision.model.result import DomainResult, Step
+from decision.model.wording import path_summary, reading_text
 
 Agreement = Literal["agree", "disagree", "open", "not-placed"]
 AGREEMENTS: tuple[Agreement, ...] = ("agree", "disagree", "open", "not-placed")
@@ -72,7 +72,7 @@ class Ending(BaseModel):
 
 
 class SmallestChange(BaseModel):
-    """The smallest change of scores that makes VARIO agree (decision.counterfactual, exact)."""
+    """The smallest change of scores that makes VARIO agree (decision.analyses.counterfactual, exact)."""
 
     target: str
     changed: int
@@ -166,7 +166,7 @@ def _walk(rulebook: Rulebook, truth: dict[str, bool | None]) -> set[str]:
 
 def _criteria_truth(rulebook: Rulebook, result: DomainResult) -> dict[str, bool | None]:
     """Each criterion's answer on the result's scores (None where a missing score leaves it open)."""
-    from decision.engine import combine, compare
+    from decision.engine.walk import combine, compare
 
     truth: dict[str, bool | None] = {}
     for code, criterion in rulebook.criteria.items():
@@ -257,7 +257,7 @@ def _divergence(
 
 
 def _smallest_change(rulebook: Rulebook, profile: DomainProfile, targets: list[str]) -> SmallestChange | None:
-    from decision.counterfactual import NBSP, change_text, counterfactual, crossing_text
+    from decision.analyses.counterfactual import NBSP, change_text, counterfactual, crossing_text
 
     best = None
     for target in targets:

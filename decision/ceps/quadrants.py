@@ -22,10 +22,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from decision.errors import Problem, RulesError
-from decision.profiles import DomainProfile
-from decision.result import DomainResult
-from decision.rulebook import NAME_PATTERN, Rulebook, _located, _pydantic_problems
-from decision.yaml_source import YamlLoadError, load_yaml_file
+from decision.inputs.profiles import DomainProfile
+from decision.inputs.rulebook import NAME_PATTERN, Rulebook, _located, _pydantic_problems
+from decision.inputs.yaml_source import YamlLoadError, load_yaml_file
+from decision.model.result import DomainResult
 
 QUADRANTS_FILE = "quadrants.yaml"
 Side = Literal["high", "low"]

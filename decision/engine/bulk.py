@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from decision.rulebook import Criterion, Rulebook
-from decision.scalar import outcome_label
+from decision.engine.scalar import outcome_label
+from decision.inputs.rulebook import Criterion, Rulebook
 
 UNDETERMINED = -1
 

@@ -18,8 +18,8 @@ import itertools
 import math
 from dataclasses import dataclass, field
 
-from decision.engine import FEASIBILITY_NODE, Engine
-from decision.rulebook import Rulebook
+from decision.engine.walk import FEASIBILITY_NODE, Engine
+from decision.inputs.rulebook import Rulebook
 
 
 @dataclass

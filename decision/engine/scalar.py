@@ -1,7 +1,7 @@
 """A pure-Python evaluator of the tree, for the few dozen rows ``decision classify``
 needs to flag fragile results.
 
-It is :class:`~decision.bulk.BulkEvaluator` one row at a time, without numpy: importing
+It is :class:`~decision.engine.bulk.BulkEvaluator` one row at a time, without numpy: importing
 numpy costs about 60 ms, more than ``classify`` spends on everything else it adds, and
 the fragile flag needs at most two rows per score and domain. Like the bulk evaluator
 it is compiled from ``rules/`` (no hand-written tree), uses the same three-valued logic
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from decision.errors import EngineError
-from decision.rulebook import Rulebook
+from decision.inputs.rulebook import Rulebook
 
 UNDETERMINED_LABEL = "undetermined"
 

@@ -20,8 +20,9 @@ import durable_rules_engine
 from durable import engine as durable_engine
 
 from decision.errors import EngineError
-from decision.profiles import DomainProfile
-from decision.result import (
+from decision.inputs.profiles import DomainProfile
+from decision.inputs.rulebook import NEGATED_SYMBOL, OPERATORS, Criterion, Rulebook
+from decision.model.result import (
     ActionRef,
     Alternative,
     DomainResult,
@@ -31,7 +32,6 @@ from decision.result import (
     Step,
     ThresholdUsed,
 )
-from decision.rulebook import NEGATED_SYMBOL, OPERATORS, Criterion, Rulebook
 
 FEASIBILITY_NODE = "feasibility"
 # The message field that marks our posts; state objects never carry it, so the

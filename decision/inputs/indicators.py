@@ -15,8 +15,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from decision.errors import Problem
-from decision.result import Derivation, IndicatorUse, IndicatorValue, ScoreValue
-from decision.yaml_source import YamlDocument
+from decision.inputs.yaml_source import YamlDocument
+from decision.model.result import Derivation, IndicatorUse, IndicatorValue, ScoreValue
 
 Combine = Literal["mean", "weighted_mean", "min", "max"]
 

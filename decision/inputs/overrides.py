@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from decision.errors import UsageError
-from decision.rulebook import Rulebook
+from decision.inputs.rulebook import Rulebook
 
 MISSING = "na"
 

@@ -27,10 +27,10 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from decision.errors import Problem, ProfileError, UsageError
-from decision.indicators import derive_scores
-from decision.result import IndicatorValue, ScoreValue
-from decision.rulebook import Rulebook
-from decision.yaml_source import YamlDocument, YamlLoadError, load_yaml_file
+from decision.inputs.indicators import derive_scores
+from decision.inputs.rulebook import Rulebook
+from decision.inputs.yaml_source import YamlDocument, YamlLoadError, load_yaml_file
+from decision.model.result import IndicatorValue, ScoreValue
 
 DETAIL_KEYS = ("value", "source", "note", "assumption")
 # An uncertain score also gives the range it may take (``decision robustness`` draws from it).

@@ -16,8 +16,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from decision.errors import Problem, RulesError, UsageError
-from decision.indicators import IndicatorRules, IndicatorsFile, check_indicator_rules
-from decision.yaml_source import YamlDocument, YamlLoadError, load_yaml_file
+from decision.inputs.indicators import IndicatorRules, IndicatorsFile, check_indicator_rules
+from decision.inputs.yaml_source import YamlDocument, YamlLoadError, load_yaml_file
 
 RULE_FILES = (
     "scales.yaml",
@@ -190,7 +190,7 @@ class WorkshopSettings(_Strict):
     fragile_step: float = Field(ge=0, allow_inf_nan=False)
 
 
-# The checks ``decision portfolio`` runs over a whole portfolio (decision/portfolio.py).
+# The checks ``decision portfolio`` runs over a whole portfolio (decision/analyses/portfolio.py).
 # rules/portfolio.yaml must give each one a permanent VP code, and may name no other.
 PORTFOLIO_CHECKS = ("too-many-moonshots", "empty-category", "too-many-strategic-domains", "undetermined")
 # The category ``max_moonshots`` counts; it must exist in tree.yaml.
@@ -637,7 +637,7 @@ def _structure_problems(tree: TreeFile, nodes, leaves, document: YamlDocument) -
 
 def shipped_data_dir(kind: str) -> Path:
     """The shipped ``rules`` or ``domains`` folder: the checkout's, or the wheel's copy."""
-    package_dir = Path(__file__).resolve().parent
+    package_dir = Path(__file__).resolve().parent.parent
     for candidate in (package_dir / "_shipped" / kind, package_dir.parent / kind):
         if candidate.is_dir():
             return candidate

@@ -36,9 +36,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from decision.errors import Problem, ProfileError
-from decision.profiles import ID_PATTERN, DomainKind, _display, _problems_from, _score_validator
-from decision.rulebook import Rulebook
-from decision.yaml_source import MAX_FILE_BYTES, YamlLoadError, load_yaml_file
+from decision.inputs.profiles import ID_PATTERN, DomainKind, _display, _problems_from, _score_validator
+from decision.inputs.rulebook import Rulebook
+from decision.inputs.yaml_source import MAX_FILE_BYTES, YamlLoadError, load_yaml_file
 
 SHEET_SUFFIXES = (".yaml", ".yml", ".csv")
 SHEET_RANGE_REFUSAL = "a participant's sheet gives one value per score, not a range"

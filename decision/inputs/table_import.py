@@ -26,9 +26,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from decision.errors import DecisionError, Problem, ProblemsError, UsageError
-from decision.profiles import ID_PATTERN, DomainKind, _display, profile_models
-from decision.rulebook import Rulebook
-from decision.yaml_source import YamlDocument, YamlLoadError, load_yaml_file
+from decision.inputs.profiles import ID_PATTERN, DomainKind, _display, profile_models
+from decision.inputs.rulebook import Rulebook
+from decision.inputs.yaml_source import YamlDocument, YamlLoadError, load_yaml_file
 
 TABLE_SUFFIXES = (".csv", ".xlsx")
 KINDS = get_args(DomainKind)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decision.result import DomainResult, Reading, ScoreValue, Step
+from decision.model.result import DomainResult, Reading, ScoreValue, Step
 
 NEGATION = {">=": "<", ">": "<="}
 

@@ -14,7 +14,17 @@ from __future__ import annotations
 import re
 from html import escape
 
-from decision.report import (
+from decision.inputs.rulebook import Rulebook
+from decision.model.result import DomainResult, Reading, Step
+from decision.model.wording import (
+    category_text,
+    number,
+    path_summary,
+    provenance_text,
+    reading_text,
+    result_derivation_lines,
+)
+from decision.renderers.report import (
     TITLE,
     annotated_tree,
     category_groups,
@@ -22,9 +32,6 @@ from decision.report import (
     header_facts,
     tree_annotation,
 )
-from decision.result import DomainResult, Reading, Step
-from decision.rulebook import Rulebook
-from decision.wording import category_text, number, path_summary, provenance_text, reading_text, result_derivation_lines
 
 # CSS class per category; categories of a custom rules folder fall back to "other".
 CATEGORY_CLASSES = {

@@ -6,8 +6,8 @@ import csv
 import io
 import json
 
-from decision.result import DomainResult
-from decision.wording import path_summary
+from decision.model.result import DomainResult
+from decision.model.wording import path_summary
 
 CSV_FIXED_COLUMNS = [
     "id",

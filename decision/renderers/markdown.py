@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from decision.result import DomainResult
-from decision.wording import category_text, provenance_text, result_derivation_lines, step_text
+from decision.model.result import DomainResult
+from decision.model.wording import category_text, provenance_text, result_derivation_lines, step_text
 
 
 def _cell(text: str) -> str:

@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from decision.result import DomainResult
-from decision.rulebook import Rulebook
-from decision.tree_drawing import tree_text
-from decision.wording import number, plural, reading_text
+from decision.inputs.rulebook import Rulebook
+from decision.model.result import DomainResult
+from decision.model.wording import number, plural, reading_text
+from decision.renderers.tree_drawing import tree_text
 
 TITLE = "VARIO classification report"
 UNDETERMINED = "undetermined"
@@ -120,7 +120,7 @@ def tree_annotation(line: TreeLine) -> str:
 
 def rules_description(rulebook: Rulebook) -> str:
     """Which rules folder the run used: 'shipped' or its path."""
-    from decision.rulebook import shipped_data_dir
+    from decision.inputs.rulebook import shipped_data_dir
 
     try:
         shipped = rulebook.directory.resolve() == shipped_data_dir("rules").resolve()

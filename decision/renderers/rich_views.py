@@ -7,9 +7,9 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from decision.result import DomainResult
-from decision.rulebook import Rulebook
-from decision.wording import category_text, number, plural, provenance_text, reading_text, result_derivation_lines
+from decision.inputs.rulebook import Rulebook
+from decision.model.result import DomainResult
+from decision.model.wording import category_text, number, plural, provenance_text, reading_text, result_derivation_lines
 
 CATEGORY_STYLES = {
     "strong": "bold green",

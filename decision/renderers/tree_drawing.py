@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decision.rulebook import Criterion, Rulebook
+from decision.inputs.rulebook import Criterion, Rulebook
 
 
 def criterion_condition(criterion: Criterion, rulebook: Rulebook) -> str:

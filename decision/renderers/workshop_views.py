@@ -9,11 +9,11 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from decision.margins import DomainMargins, ScoreMargin, ThresholdFlip, ThresholdMargins
+from decision.analyses.margins import DomainMargins, ScoreMargin, ThresholdFlip, ThresholdMargins
+from decision.analyses.whatif import WhatIfResult
+from decision.model.result import ActionRef, DomainResult, Notice
+from decision.model.wording import category_text, number, path_summary, plural
 from decision.renderers.rich_views import CATEGORY_STYLES
-from decision.result import ActionRef, DomainResult, Notice
-from decision.whatif import WhatIfResult
-from decision.wording import category_text, number, path_summary, plural
 
 
 def _label(label: str) -> str:

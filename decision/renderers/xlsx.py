@@ -14,8 +14,8 @@ import io
 
 import pandas as pd
 
+from decision.model.result import DomainResult, ScoreValue
 from decision.renderers.machine import to_csv
-from decision.result import DomainResult, ScoreValue
 
 SCORE_COLUMNS = [
     "id",

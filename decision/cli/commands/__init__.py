@@ -1,7 +1,8 @@
-"""Commands beyond the core ones, one module each, registered on the main app.
+"""Command groups beyond the core ones, one module each, registered on the main app.
 
 Each module defines ``register(app)`` and keeps heavy imports (numpy, pandas, the
-engine) inside its command functions, so that start-up stays fast.
+engine) inside its command functions, so that start-up stays fast. They take shared
+options from ``decision.cli.options``, never from ``decision.cli.app``.
 """
 
 from __future__ import annotations

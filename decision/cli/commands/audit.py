@@ -1,10 +1,7 @@
-"""``decision audit log|show|verify``, and the ``--record`` wiring of classify, explain,
-whatif and workshop (the option types and :func:`record_run`).
+"""``decision audit log|show|verify``: read the audit store and check it.
 
-decision/cli.py imports this module at start-up for the option types, so it imports
-nothing heavy at the top, and takes ``_handles_errors`` and ``_console`` from
-decision.cli inside functions (a top-level import would be circular). The store itself
-is decision/audit_store.py.
+The ``--record`` wiring of the other commands is in ``decision.cli.recording``; the store
+itself is ``decision.audit.store``, imported inside the commands to keep start-up fast.
 """
 
 from __future__ import annotations
@@ -17,145 +14,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from decision.cli.options import EXIT_CHECK_FAILED, handles_errors, new_console
+from decision.cli.recording import DEFAULT_STORE
+
 if TYPE_CHECKING:
-    from decision.audit_store import AuditStore, ChainReport, HistoryEntry, Reproduction, RunRecord
+    from decision.audit.store import AuditStore, ChainReport, HistoryEntry, Reproduction, RunRecord
 
-DEFAULT_STORE = "decision-audit.sqlite"  # the same as decision.audit_store.DEFAULT_STORE
-
-RecordOption = Annotated[
-    bool,
-    typer.Option("--record", help="Append a record of this run to the audit store (see `decision audit`)."),
-]
-StoreOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--store",
-        metavar="PATH",
-        help=f"Audit store file (default: {DEFAULT_STORE} in the working folder).",
-        show_default=False,
-    ),
-]
-ByOption = Annotated[
-    str | None,
-    typer.Option(
-        "--by", metavar="NAME", help="Who runs it, for the record (default: the OS user).", show_default=False
-    ),
-]
-
-# Parameters that say how to record, not what was run: left out of the record's arguments.
-_RECORDING_PARAMS = ("record", "store", "by")
 CATEGORY_ORDER = ("strong", "ecosystem-gap", "moonshot", "no-focus", "undetermined")
-
-
-# ----------------------------------------------------------------------------- recording
-
-
-def _who(by: str | None) -> str:
-    from decision.errors import UsageError
-
-    if by is not None:
-        if not by.strip():
-            raise UsageError("--by: give a name")
-        return by.strip()
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError, ImportError):  # no user name in the environment or the password database
-        return "unknown"
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-def _invocation() -> tuple[list[str], dict[str, Any]]:
-    """The running command's arguments as given (defaults left out) and its parameters by name.
-
-    Read from click's current context: typer 0.12-0.2x re-exports click, newer versions
-    vendor it as ``typer._click``. tests/test_audit.py checks that both come out.
-    """
-    try:
-        from typer._click.globals import get_current_context
-    except ImportError:  # typer that depends on click instead of vendoring it
-        from click import get_current_context
-
-    ctx = get_current_context(silent=True)
-    if ctx is None:
-        return [], {}
-    positional: list[str] = []
-    options: list[str] = []
-    params: dict[str, Any] = {}
-    for param in ctx.command.params:
-        if param.name in _RECORDING_PARAMS or param.name not in ctx.params:
-            continue
-        value = _jsonable(ctx.params[param.name])
-        params[param.name] = value
-        if param.param_type_name == "argument":
-            positional.extend(str(v) for v in (value if isinstance(value, list) else [value] if value else []))
-            continue
-        if value is None or value == [] or value is False or value == _jsonable(param.default):
-            continue
-        flag = max(param.opts, key=len)
-        if value is True:
-            options.append(flag)
-        else:
-            for item in value if isinstance(value, list) else [value]:
-                options.extend([flag, str(item)])
-    return positional + options, params
-
-
-def record_run(
-    command: str,
-    rulebook,
-    profiles,
-    results,
-    *,
-    record: bool,
-    store: Path | None,
-    by: str | None,
-    hypothetical=(),
-    sheets=None,
-) -> int | None:
-    """Append this run to the audit store when ``record`` is set; return its run id.
-
-    Call it once the results are known and before printing them, so that no recorded
-    command prints an unrecorded result. Prints ``recorded run N in PATH`` to stderr.
-    ``--store`` or ``--by`` without ``--record`` is a usage error.
-    """
-    from decision.errors import UsageError
-
-    if not record:
-        if store is not None or by is not None:
-            given = " and ".join(name for name, value in (("--store", store), ("--by", by)) if value is not None)
-            raise UsageError(f"{given} only apply with --record")
-        return None
-    from decision.audit_store import open_store, run_content
-
-    path = store if store is not None else Path(DEFAULT_STORE)
-    args, params = _invocation()
-    content = run_content(
-        command=command,
-        args=args,
-        params=params,
-        rulebook=rulebook,
-        profiles=profiles,
-        results=results,
-        by=_who(by),
-        hypothetical=hypothetical,
-        sheets=sheets,
-    )
-    with open_store(path, create=True) as audit:
-        saved = audit.append(content)
-    typer.echo(f"recorded run {saved.run_id} in {path}", err=True)
-    return saved.run_id
-
 
 # ----------------------------------------------------------------------------- shared
 
@@ -179,7 +44,7 @@ RunArgument = Annotated[int, typer.Argument(metavar="RUN", help="The run id (see
 
 
 def _open(store: Path | None) -> AuditStore:
-    from decision.audit_store import open_store
+    from decision.audit.store import open_store
 
     return open_store(store if store is not None else Path(DEFAULT_STORE))
 
@@ -212,9 +77,8 @@ def _short(digest: str | None) -> str:
 
 
 def _print_lines(lines: list[str]) -> None:
-    from decision.cli import _console
 
-    console = _console()
+    console = new_console()
     for line in lines:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
 
@@ -225,7 +89,7 @@ def _print_lines(lines: list[str]) -> None:
 def _readable(audit: AuditStore) -> tuple[list[RunRecord], dict[int, str]]:
     """Every run that can still be read, and for the others why not (a tampered store must
     still list what it can)."""
-    from decision.audit_store import AuditStoreError
+    from decision.audit.store import AuditStoreError
 
     records, unreadable = [], {}
     for run_id in audit.run_ids():
@@ -276,9 +140,7 @@ def log(
         return
     from rich.table import Table
 
-    from decision.cli import _console
-
-    console = _console()
+    console = new_console()
     if not records and not unreadable:
         console.print(f"no runs recorded in {path}", markup=False)
         return
@@ -358,7 +220,7 @@ def _change_lines(entry: HistoryEntry) -> list[str]:
 
 
 def _domain_log(domain: str, records: list[RunRecord], chain: ChainReport, format: AuditFormat, path: Path) -> None:
-    from decision.audit_store import domain_history
+    from decision.audit.store import domain_history
     from decision.errors import UsageError
 
     entries = domain_history(records, domain)
@@ -379,7 +241,7 @@ def _domain_log(domain: str, records: list[RunRecord], chain: ChainReport, forma
             }
         )
         return
-    from decision.wording import plural
+    from decision.model.wording import plural
 
     changes = plural(sum(e.changed for e in entries), "change")
     lines = [f"History of {domain} in {path}: {plural(len(entries), 'recorded run')}, {changes}, newest first"]
@@ -438,7 +300,6 @@ def show(
         if format is AuditFormat.json:
             _json_out(result.model_dump(mode="json"))
             return
-        from decision.cli import _console
         from decision.renderers.rich_views import explanation
 
         header = f"Recorded in run {record.run_id}, {record.created_at} by {record.by}: {record.command_line()}"
@@ -446,17 +307,16 @@ def show(
             header += "  (chain BROKEN at this run: `decision audit verify`)"
         _print_lines([header])
         # The stored result alone: the rules in force then may differ from today's.
-        _console().print(explanation(result, None))
+        new_console().print(explanation(result, None))
         return
     if format is AuditFormat.json:
         _json_out({**record.model_dump(mode="json"), "chain": "broken" if chain.problems_of(run) else "ok"})
         return
-    from decision.cli import _console
     from decision.renderers.rich_views import portfolio_table
 
     _print_lines(_record_header(record, chain))
     if record.results:
-        _console().print(portfolio_table(record.results))
+        new_console().print(portfolio_table(record.results))
     for result in record.hypothetical:
         _print_lines([f"with --set ({result.id}): {result.category}{'/' + result.variant if result.variant else ''}"])
 
@@ -465,7 +325,7 @@ def show(
 
 
 def _reproduction_lines(rep: Reproduction, record_line: str) -> list[str]:
-    from decision.wording import plural
+    from decision.model.wording import plural
 
     identical = sum(d.same for d in rep.domains)
     labels = {
@@ -524,8 +384,7 @@ def verify(
     reported, but identical outcomes pass). Exit 1: chain broken, or an outcome differs,
     or a run cannot be re-run (its files or rules no longer load).
     """
-    from decision.audit_store import AuditStoreError, reproduce
-    from decision.cli import EXIT_CHECK_FAILED
+    from decision.audit.store import AuditStoreError, reproduce
 
     reproductions: list[Reproduction] = []
     unreadable: dict[int, str] = {}
@@ -595,13 +454,12 @@ def verify(
 
 def register(app: typer.Typer) -> None:
     """Add ``decision audit log|show|verify`` to the app."""
-    from decision.cli import _handles_errors
 
     audit_app = typer.Typer(
         help="The audit trail: recorded runs (--record), their history, and their verification.",
         no_args_is_help=True,
     )
-    audit_app.command("log")(_handles_errors(log))
-    audit_app.command("show")(_handles_errors(show))
-    audit_app.command("verify")(_handles_errors(verify))
+    audit_app.command("log")(handles_errors(log))
+    audit_app.command("show")(handles_errors(show))
+    audit_app.command("verify")(handles_errors(verify))
     app.add_typer(audit_app, name="audit")

@@ -1,5 +1,5 @@
 """``decision compare-quadrants [PATH...]``: each technology's CEPS quadrant beside VARIO's
-category, whether they agree, and why not (see decision/quadrant_comparison.py)."""
+category, whether they agree, and why not (see decision/ceps/comparison.py)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from decision.cli import RulesOption, ThresholdOption, _console, _handles_errors, _rulebook
-from decision.commands.plot import TechnologyPaths, technologies_dir
+from decision.cli.commands.plot import TechnologyPaths, technologies_dir
+from decision.cli.options import RulesOption, ThresholdOption, handles_errors, load_rules, new_console
 
 if TYPE_CHECKING:
     from rich.console import Group
 
-    from decision.quadrant_comparison import QuadrantComparison, TechnologyComparison
+    from decision.ceps.comparison import QuadrantComparison, TechnologyComparison
 
 
 class CompareFormat(StrEnum):
@@ -206,12 +206,12 @@ def compare_quadrants(
     threshold: ThresholdOption = None,
 ) -> None:
     """Each technology's CEPS quadrant beside VARIO's category: do they agree, and if not, why."""
-    from decision.engine import classify_all
-    from decision.profiles import load_profiles
-    from decision.quadrant_comparison import compare_quadrants as compare
-    from decision.quadrants import load_quadrants
+    from decision.ceps.comparison import compare_quadrants as compare
+    from decision.ceps.quadrants import load_quadrants
+    from decision.engine.walk import classify_all
+    from decision.inputs.profiles import load_profiles
 
-    rulebook = _rulebook(rules, threshold)
+    rulebook = load_rules(rules, threshold)
     quadrants = load_quadrants(rulebook)
     profiles = load_profiles(paths or [technologies_dir()], rulebook)
     report = compare(rulebook, quadrants, profiles, classify_all(profiles, rulebook))
@@ -220,9 +220,9 @@ def compare_quadrants(
     elif format is CompareFormat.markdown:
         sys.stdout.write(comparison_markdown(report))
     else:
-        _console().print(comparison_view(report))
+        new_console().print(comparison_view(report))
 
 
 def register(app: typer.Typer) -> None:
     """Add ``decision compare-quadrants`` to the app."""
-    app.command("compare-quadrants")(_handles_errors(compare_quadrants))
+    app.command("compare-quadrants")(handles_errors(compare_quadrants))

@@ -1,5 +1,5 @@
 """``decision counterfactual ID --to CATEGORY``: the smallest score change that lands a
-domain in a target category, found by an exact search (see decision/counterfactual.py)."""
+domain in a target category, found by an exact search (see decision/analyses/counterfactual.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,14 @@ from typing import Annotated
 
 import typer
 
-from decision.cli import PathsArgument, RulesOption, ThresholdOption, _handles_errors, _profiles, _rulebook
+from decision.cli.options import (
+    PathsArgument,
+    RulesOption,
+    ThresholdOption,
+    handles_errors,
+    load_profile_paths,
+    load_rules,
+)
 
 
 class CounterfactualFormat(StrEnum):
@@ -47,14 +54,14 @@ def counterfactual(
     threshold: ThresholdOption = None,
 ) -> None:
     """The smallest change of scores (fewest scores, then least total change) that lands ID in a category."""
-    from decision.counterfactual import counterfactual as search
-    from decision.counterfactual import parse_fixed, parse_target, to_json, to_text
+    from decision.analyses.counterfactual import counterfactual as search
+    from decision.analyses.counterfactual import parse_fixed, parse_target, to_json, to_text
 
-    rulebook = _rulebook(rules, threshold)
+    rulebook = load_rules(rules, threshold)
     target = parse_target(rulebook, to)
     fixed = parse_fixed(rulebook, fix)
-    profiles = _profiles(paths, rulebook)
-    from decision.profiles import find_profile
+    profiles = load_profile_paths(paths, rulebook)
+    from decision.inputs.profiles import find_profile
 
     matches = [find_profile(profiles, domain_id)]
     answer = search(rulebook, matches[0], target, fixed)
@@ -66,4 +73,4 @@ def counterfactual(
 
 def register(app: typer.Typer) -> None:
     """Add ``decision counterfactual`` to the main app."""
-    app.command("counterfactual")(_handles_errors(counterfactual))
+    app.command("counterfactual")(handles_errors(counterfactual))

@@ -1,5 +1,5 @@
 """``decision diff OLD NEW``: compare two profile sets, two rules folders or two run records
-(``run:N``), domain by domain (see decision/diffing.py).
+(``run:N``), domain by domain (see decision/audit/diffing.py).
 
 What OLD and NEW are is read from them: ``run:N`` is a record of the audit store, a folder
 holding ``tree.yaml`` is a rules folder, anything else is profiles. Both must be the same
@@ -18,14 +18,21 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from decision.cli import RulesOption, ThresholdOption, _console, _handles_errors, _profiles, _rulebook
+from decision.cli.options import (
+    RulesOption,
+    ThresholdOption,
+    handles_errors,
+    load_profile_paths,
+    load_rules,
+    new_console,
+)
 from decision.errors import UsageError
 
 if TYPE_CHECKING:
     from rich.console import Group
 
-    from decision.audit_store import RunRecord
-    from decision.diffing import DiffKind, PortfolioDiff, RuleChange
+    from decision.audit.diffing import DiffKind, PortfolioDiff, RuleChange
+    from decision.audit.store import RunRecord
 
 EXIT_DIFFERENT = 1
 RUN_PATTERN = re.compile(r"run:(\d+)")
@@ -55,7 +62,7 @@ def _refuse(option: str, given: object, why: str) -> None:
 
 def _load_run(store: Path | None, argument: str) -> RunRecord:
     """The run record ``run:N`` of the audit store (default: the store in the working folder)."""
-    from decision.audit_store import DEFAULT_STORE, open_store
+    from decision.audit.store import DEFAULT_STORE, open_store
 
     with open_store(store if store is not None else Path(DEFAULT_STORE)) as opened:
         return opened.get(int(argument.removeprefix("run:")))
@@ -63,9 +70,9 @@ def _load_run(store: Path | None, argument: str) -> RunRecord:
 
 def _run_rules_changes(old: RunRecord, new: RunRecord) -> list[RuleChange]:
     """Entry by entry when both recorded rules folders are still as recorded; else file by file."""
-    from decision.diffing import RuleChange, digest_changes, rules_changes
+    from decision.audit.diffing import RuleChange, digest_changes, rules_changes
     from decision.errors import DecisionError
-    from decision.rulebook import load_rulebook
+    from decision.inputs.rulebook import load_rulebook
 
     changes: list[RuleChange] = []
     if old.rules_dir != new.rules_dir:
@@ -114,9 +121,9 @@ def diff(
     threshold: ThresholdOption = None,
 ) -> None:
     """Compare two portfolios: categories, leaves, where the paths part, scores, thresholds, rules."""
-    from decision.diffing import KIND_NOUNS, Side, diff_results, rules_changes, thresholds_of
-    from decision.engine import classify_all
-    from decision.rulebook import parse_threshold_options
+    from decision.audit.diffing import KIND_NOUNS, Side, diff_results, rules_changes, thresholds_of
+    from decision.engine.walk import classify_all
+    from decision.inputs.rulebook import parse_threshold_options
 
     kinds = kind_of(old), kind_of(new)
     if kinds[0] != kinds[1]:
@@ -132,10 +139,10 @@ def diff(
 
     extra = {}
     if kind == "profiles":
-        rulebook = _rulebook(rules, threshold)
+        rulebook = load_rules(rules, threshold)
         sides = []
         for argument in (old, new):
-            results = classify_all(_profiles([Path(argument)], rulebook), rulebook)
+            results = classify_all(load_profile_paths([Path(argument)], rulebook), rulebook)
             sides.append((results, Side(label=argument, description="profiles", domains=len(results))))
         rules_dir = "the shipped rules" if rules is None else str(rules)
         description = f"under {rules_dir}"
@@ -143,12 +150,12 @@ def diff(
         _refuse("--rules", rules, "does not apply when OLD and NEW are rules folders")
         # The rules as their files give them (for the rules and threshold changes), and as
         # they apply in this run, --threshold included (for the classification).
-        files = [_rulebook(Path(argument), None) for argument in (old, new)]
+        files = [load_rules(Path(argument), None) for argument in (old, new)]
         overrides = parse_threshold_options(threshold)
         books = [book.with_thresholds(overrides) for book in files]
         sides = []
         for argument, rulebook in zip((old, new), books, strict=True):
-            results = classify_all(_profiles(profiles, rulebook), rulebook)
+            results = classify_all(load_profile_paths(profiles, rulebook), rulebook)
             sides.append((results, Side(label=argument, description="rules folder", domains=len(results))))
         shown = ", ".join(str(p) for p in profiles) if profiles else "the shipped domains"
         description = f"classifying {shown}"
@@ -185,14 +192,14 @@ def diff(
     if format is DiffFormat.json:
         sys.stdout.write(json.dumps(answer.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
     else:
-        _console().print(diff_view(answer, description))
+        new_console().print(diff_view(answer, description))
     if exit_code and answer.different:
         raise typer.Exit(EXIT_DIFFERENT)
 
 
 def _outcome(outcome: str, leaf: str | None, reachable: list[str]) -> str:
     """'ecosystem-gap (VL05)', 'ecosystem-gap (leaf open)', 'undetermined (strong or moonshot)'."""
-    from decision.portfolio import label_text
+    from decision.analyses.portfolio import label_text
 
     if outcome == "undetermined":
         return f"undetermined ({' or '.join(label_text(r) for r in reachable)})"
@@ -204,7 +211,7 @@ def diff_view(answer: PortfolioDiff, description: str) -> Group:
     from rich.console import Group
     from rich.text import Text
 
-    from decision.wording import plural
+    from decision.model.wording import plural
 
     nouns = {"profiles": "profiles", "rules": "rules folders", "runs": "run records"}
     parts = []
@@ -271,4 +278,4 @@ def diff_view(answer: PortfolioDiff, description: str) -> Group:
 
 def register(app: typer.Typer) -> None:
     """Add ``decision diff`` to the app."""
-    app.command("diff")(_handles_errors(diff))
+    app.command("diff")(handles_errors(diff))

@@ -1,5 +1,5 @@
 """``decision import TABLE --mapping FILE --out DIR``: one profile per row of a CSV or
-.xlsx table (see decision/table_import.py and docs/import.md).
+.xlsx table (see decision/inputs/table_import.py and docs/import.md).
 
 Exit codes: 0 every row written; 1 ``--skip-bad`` wrote the good rows and skipped bad
 ones (listed on stderr); 2 nothing written (bad mapping, unreadable table, bad rows
@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from decision.cli import EXIT_CHECK_FAILED, EXIT_INPUT, RulesOption, _handles_errors, _rulebook
+from decision.cli.options import EXIT_CHECK_FAILED, EXIT_INPUT, RulesOption, handles_errors, load_rules
 
 # Like a failed `rules check` or `diff --exit-code`: the command did its work, but what it
 # found needs a look. Scripts can tell "all written" (0) from "some rows left out" (1).
@@ -40,9 +40,9 @@ def import_table(
     rules: RulesOption = None,
 ) -> None:
     """Turn a table into profiles, one per row, keeping the table, row and column of every figure."""
-    from decision.table_import import BadRowsError, ImportProblems, TargetsExistError, plan_import, write_import
+    from decision.inputs.table_import import BadRowsError, ImportProblems, TargetsExistError, plan_import, write_import
 
-    rulebook = _rulebook(rules, None)
+    rulebook = load_rules(rules, None)
     try:
         plan = plan_import(table, mapping, rulebook)
         written = write_import(plan, out, force=force, skip_bad=skip_bad)
@@ -81,4 +81,4 @@ def import_table(
 
 def register(app: typer.Typer) -> None:
     """Add ``decision import`` to the app."""
-    app.command("import")(_handles_errors(import_table))
+    app.command("import")(handles_errors(import_table))

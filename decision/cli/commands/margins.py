@@ -1,5 +1,5 @@
 """``decision margins``: how far each score of a domain (``ID`` or ``--all``), or each
-threshold (``--thresholds``), can move before an outcome changes (see decision/margins.py)."""
+threshold (``--thresholds``), can move before an outcome changes (see decision/analyses/margins.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,14 @@ from typing import Annotated
 
 import typer
 
-from decision.cli import RulesOption, ThresholdOption, _console, _handles_errors, _profiles, _rulebook
+from decision.cli.options import (
+    RulesOption,
+    ThresholdOption,
+    handles_errors,
+    load_profile_paths,
+    load_rules,
+    new_console,
+)
 from decision.errors import UsageError
 
 
@@ -40,7 +47,7 @@ def margins(
     threshold: ThresholdOption = None,
 ) -> None:
     """How far each score (or each threshold) can move before the outcome changes, and to what."""
-    from decision.margins import bulk_evaluate, domain_margins, threshold_margins
+    from decision.analyses.margins import bulk_evaluate, domain_margins, threshold_margins
 
     if all_ and thresholds:
         raise UsageError("give either --all or --thresholds, not both")
@@ -50,10 +57,10 @@ def margins(
         if not arguments:
             raise UsageError("give a domain ID, --all or --thresholds")
         domain_id = arguments.pop(0)
-    rulebook = _rulebook(rules, threshold)
-    profiles = _profiles([Path(a) for a in arguments] or None, rulebook)
+    rulebook = load_rules(rules, threshold)
+    profiles = load_profile_paths([Path(a) for a in arguments] or None, rulebook)
     if domain_id is not None:
-        from decision.profiles import find_profile
+        from decision.inputs.profiles import find_profile
 
         profiles = [find_profile(profiles, domain_id)]
     evaluate = bulk_evaluate(rulebook)
@@ -68,7 +75,7 @@ def margins(
         return
     from decision.renderers.workshop_views import margins_portfolio_view, margins_view, thresholds_view
 
-    console = _console()
+    console = new_console()
     if thresholds:
         console.print(thresholds_view(report))
     elif all_:
@@ -79,4 +86,4 @@ def margins(
 
 def register(app: typer.Typer) -> None:
     """Add ``decision margins`` to the app."""
-    app.command("margins")(_handles_errors(margins))
+    app.command("margins")(handles_errors(margins))

@@ -1,7 +1,7 @@
 """``decision plot quadrant [PATH...] --out FILE.png|.svg``: the CEPS quadrant chart.
 
 matplotlib is an optional extra; it is imported only here, inside the command, so every
-other command starts without it (see decision/quadrant_chart.py for what is drawn).
+other command starts without it (see decision/ceps/chart.py for what is drawn).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from decision.cli import ForceOption, RulesOption, ThresholdOption, _handles_errors, _rulebook
+from decision.cli.options import ForceOption, RulesOption, ThresholdOption, handles_errors, load_rules
 from decision.errors import UsageError
 
 MISSING_MATPLOTLIB = "the chart needs matplotlib, an optional extra: pip install 'decision[plot]'"
@@ -41,7 +41,7 @@ TechnologyPaths = Annotated[
 
 def technologies_dir() -> Path:
     """The shipped CEPS technology profiles: domains/technologies, next to the sector profiles."""
-    from decision.rulebook import shipped_data_dir
+    from decision.inputs.rulebook import shipped_data_dir
 
     folder = shipped_data_dir("domains") / "technologies"
     if not folder.is_dir():
@@ -79,13 +79,13 @@ def quadrant(
     except ImportError:
         raise UsageError(MISSING_MATPLOTLIB) from None
 
-    from decision.engine import classify_all
+    from decision.ceps.chart import render_quadrant_chart
+    from decision.ceps.quadrants import RCA_INDICATORS, load_quadrants, quadrant_points
+    from decision.engine.walk import classify_all
+    from decision.inputs.profiles import load_profiles
     from decision.output_file import write_output
-    from decision.profiles import load_profiles
-    from decision.quadrant_chart import render_quadrant_chart
-    from decision.quadrants import RCA_INDICATORS, load_quadrants, quadrant_points
 
-    rulebook = _rulebook(rules, threshold)
+    rulebook = load_rules(rules, threshold)
     quadrants = load_quadrants(rulebook)
     profiles = load_profiles(paths or [technologies_dir()], rulebook)
     indicator = RCA_INDICATORS[rca.value]
@@ -118,5 +118,5 @@ def quadrant(
 def register(app: typer.Typer) -> None:
     """Add ``decision plot quadrant`` to the app."""
     plot_app = typer.Typer(help="Draw charts (needs the optional extra: pip install 'decision[plot]').")
-    plot_app.command("quadrant")(_handles_errors(quadrant))
+    plot_app.command("quadrant")(handles_errors(quadrant))
     app.add_typer(plot_app, name="plot", no_args_is_help=True)

@@ -1,5 +1,5 @@
 """``decision portfolio [PATH...]``: counts per category and variant, the domains in each,
-and the portfolio warnings VP01-VP04 of rules/portfolio.yaml (see decision/portfolio.py)."""
+and the portfolio warnings VP01-VP04 of rules/portfolio.yaml (see decision/analyses/portfolio.py)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,20 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from decision.cli import PathsArgument, RulesOption, ThresholdOption, _console, _handles_errors, _profiles, _rulebook
+from decision.cli.options import (
+    PathsArgument,
+    RulesOption,
+    ThresholdOption,
+    handles_errors,
+    load_profile_paths,
+    load_rules,
+    new_console,
+)
 
 if TYPE_CHECKING:
     from rich.console import Group
 
-    from decision.portfolio import PortfolioReport, Tally
+    from decision.analyses.portfolio import PortfolioReport, Tally
 
 
 class PortfolioFormat(StrEnum):
@@ -43,9 +51,9 @@ def portfolio_view(report: PortfolioReport) -> Group:
     from rich.table import Table
     from rich.text import Text
 
-    from decision.portfolio import label_text
+    from decision.analyses.portfolio import label_text
+    from decision.model.wording import plural
     from decision.renderers.rich_views import CATEGORY_STYLES
-    from decision.wording import plural
 
     table = Table(title=f"Portfolio ({plural(report.domains, 'domain')})", show_header=True, expand=False)
     table.add_column("category", no_wrap=True)
@@ -104,18 +112,18 @@ def portfolio(
     threshold: ThresholdOption = None,
 ) -> None:
     """The portfolio as a whole: counts per category and variant, and the VARIO rec. 2 warnings."""
-    from decision.engine import classify_all
-    from decision.portfolio import portfolio_report
+    from decision.analyses.portfolio import portfolio_report
+    from decision.engine.walk import classify_all
 
-    rulebook = _rulebook(rules, threshold)
-    profiles = _profiles(paths, rulebook)
+    rulebook = load_rules(rules, threshold)
+    profiles = load_profile_paths(paths, rulebook)
     report = portfolio_report(rulebook, classify_all(profiles, rulebook))
     if format is PortfolioFormat.json:
         sys.stdout.write(json.dumps(report.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n")
     else:
-        _console().print(portfolio_view(report))
+        new_console().print(portfolio_view(report))
 
 
 def register(app: typer.Typer) -> None:
     """Add ``decision portfolio`` to the app."""
-    app.command("portfolio")(_handles_errors(portfolio))
+    app.command("portfolio")(handles_errors(portfolio))

@@ -1,5 +1,5 @@
 """``decision report [PATH...] --out FILE``: the portfolio report for analysts and
-auditors, as one self-contained HTML page or as Markdown (see decision/report.py)."""
+auditors, as one self-contained HTML page or as Markdown (see decision/renderers/report.py)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ from typing import Annotated
 
 import typer
 
-from decision.cli import (
+from decision.cli.options import (
     ForceOption,
     PathsArgument,
     RulesOption,
     ThresholdOption,
-    _emit,
-    _handles_errors,
-    _profiles,
-    _rulebook,
+    emit,
+    handles_errors,
+    load_profile_paths,
+    load_rules,
 )
 from decision.errors import UsageError
 
@@ -62,24 +62,24 @@ def report(
     force: ForceOption = False,
 ) -> None:
     """Write the portfolio report: summary by category, every domain explained, and the tree."""
-    from decision.engine import classify_all
-    from decision.margins import with_fragility
+    from decision.analyses.margins import with_fragility
+    from decision.engine.walk import classify_all
 
     chosen = report_format(out, format)
-    rulebook = _rulebook(rules, threshold)
-    profiles = _profiles(paths, rulebook)
+    rulebook = load_rules(rules, threshold)
+    profiles = load_profile_paths(paths, rulebook)
     results = with_fragility(rulebook, profiles, classify_all(profiles, rulebook))
     if chosen is ReportFormat.html:
         from decision.renderers.html import report_html
 
         text = report_html(results, rulebook)
     else:
-        from decision.report import report_markdown
+        from decision.renderers.report import report_markdown
 
         text = report_markdown(results, rulebook)
-    _emit(text, out, force)
+    emit(text, out, force)
 
 
 def register(app: typer.Typer) -> None:
     """Add ``decision report`` to the app."""
-    app.command("report")(_handles_errors(report))
+    app.command("report")(handles_errors(report))

@@ -15,17 +15,17 @@ from typing import Annotated
 
 import typer
 
-from decision.cli import (
+from decision.cli.options import (
     EXIT_INPUT,
     PathsArgument,
     RulesOption,
     ThresholdOption,
-    _console,
-    _handles_errors,
-    _profiles,
-    _rulebook,
+    handles_errors,
+    load_profile_paths,
+    load_rules,
+    new_console,
 )
-from decision.commands.audit import ByOption, RecordOption, StoreOption, record_run
+from decision.cli.recording import ByOption, RecordOption, StoreOption, record_run
 from decision.errors import ProfileError
 
 # A progress bar only pays off on long runs, and only a person at a terminal sees it.
@@ -73,7 +73,7 @@ def _json_out(data) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-@_handles_errors
+@handles_errors
 @_sheet_errors
 def robustness(
     paths: PathsArgument = None,
@@ -93,18 +93,18 @@ def robustness(
     threshold: ThresholdOption = None,
 ) -> None:
     """Share of random draws of the uncertain scores (ranges, sheets) ending in each outcome."""
-    from decision.robustness import domain_inputs, run_robustness
+    from decision.analyses.robustness import domain_inputs, run_robustness
 
-    rulebook = _rulebook(rules, threshold)
-    profiles = _profiles(paths, rulebook)
+    rulebook = load_rules(rules, threshold)
+    profiles = load_profile_paths(paths, rulebook)
     loaded = None
     if sheets is not None:
-        from decision.sheets import load_sheets
+        from decision.inputs.sheets import load_sheets
 
         loaded = load_sheets(sheets, rulebook, [p.id for p in profiles])
     inputs = domain_inputs(profiles, rulebook, loaded)
     rows = draws * len(inputs)
-    err_console = _console(stderr=True)
+    err_console = new_console(stderr=True)
     show_progress = format is ReportFormat.text and rows > PROGRESS_MIN_ROWS and _watched(err_console)
     if show_progress:
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -128,7 +128,7 @@ def robustness(
         return
     from rich.table import Table
 
-    console = _console()
+    console = new_console()
     settings = [f"{report.draws} draws per domain", f"seed {report.seed}"]
     if report.thresholds:
         settings.append("thresholds " + ", ".join(f"{k}={v:g}" for k, v in report.thresholds.items()))
@@ -161,7 +161,7 @@ def _number(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
-@_handles_errors
+@handles_errors
 @_sheet_errors
 def workshop(
     sheets: Annotated[
@@ -177,11 +177,11 @@ def workshop(
     by: ByOption = None,
 ) -> None:
     """Aggregate participants' sheets, classify the medians, and show which disagreements matter."""
-    from decision.disagreements import analyse_workshop
-    from decision.sheets import load_sheets
+    from decision.analyses.disagreements import analyse_workshop
+    from decision.inputs.sheets import load_sheets
 
-    rulebook = _rulebook(rules, threshold)
-    profiles = _profiles(paths, rulebook)
+    rulebook = load_rules(rules, threshold)
+    profiles = load_profile_paths(paths, rulebook)
     loaded = load_sheets(sheets, rulebook, [p.id for p in profiles])
     domains = analyse_workshop(profiles, loaded, rulebook)
     results = [d.result for d in domains]
@@ -197,9 +197,9 @@ def workshop(
         return
     from rich.table import Table
 
-    from decision.wording import path_summary
+    from decision.model.wording import path_summary
 
-    console = _console()
+    console = new_console()
     console.print(
         f"sheets {loaded.directory}: {len(loaded.participants)} participants ({', '.join(loaded.participants)}), "
         f"{len(domains)} domains",

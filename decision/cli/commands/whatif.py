@@ -1,5 +1,5 @@
 """``decision whatif ID --set SCORE=VALUE ...``: one domain before and after changing
-some of its scores, side by side (see decision/whatif.py)."""
+some of its scores, side by side (see decision/analyses/whatif.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,16 @@ from typing import Annotated
 
 import typer
 
-from decision.cli import PathsArgument, RulesOption, ThresholdOption, _console, _handles_errors, _profiles, _rulebook
-from decision.commands.audit import ByOption, RecordOption, StoreOption, record_run
+from decision.cli.options import (
+    PathsArgument,
+    RulesOption,
+    ThresholdOption,
+    handles_errors,
+    load_profile_paths,
+    load_rules,
+    new_console,
+)
+from decision.cli.recording import ByOption, RecordOption, StoreOption, record_run
 from decision.errors import UsageError
 
 
@@ -40,15 +48,15 @@ def whatif(
     by: ByOption = None,
 ) -> None:
     """Compare a domain before and after --set: outcome, leaf, where the paths part, actions, warnings."""
-    from decision.overrides import parse_set_options
-    from decision.whatif import whatif as compare
+    from decision.analyses.whatif import whatif as compare
+    from decision.inputs.overrides import parse_set_options
 
-    rulebook = _rulebook(rules, threshold)
+    rulebook = load_rules(rules, threshold)
     values = parse_set_options(set_, rulebook)
     if not values:
         raise UsageError("nothing to compare: give at least one --set SCORE=VALUE, e.g. --set economic=4")
-    profiles = _profiles(paths, rulebook)
-    from decision.profiles import find_profile
+    profiles = load_profile_paths(paths, rulebook)
+    from decision.inputs.profiles import find_profile
 
     matches = [find_profile(profiles, domain_id)]
     answer = compare(rulebook, matches[0], values)
@@ -57,7 +65,7 @@ def whatif(
     else:
         from decision.renderers.workshop_views import whatif_view
 
-        _console().print(whatif_view(answer))
+        new_console().print(whatif_view(answer))
     # The record's results hold the domain as profiled; the --set result is hypothetical.
     record_run(
         "whatif", rulebook, profiles, [answer.before], record=record, store=store, by=by, hypothetical=[answer.after]
@@ -66,4 +74,4 @@ def whatif(
 
 def register(app: typer.Typer) -> None:
     """Add ``decision whatif`` to the app."""
-    app.command("whatif")(_handles_errors(whatif))
+    app.command("whatif")(handles_errors(whatif))

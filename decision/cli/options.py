@@ -1,0 +1,105 @@
+"""Options, error handling and loading shared by every command of the command line.
+
+It sits below ``decision.cli.app`` and ``decision.cli.commands``, which both import it,
+so the command modules never import the app (that import ran in a circle before).
+
+Exit codes: 0 success; 1 a check failed (``rules check``, ``audit verify``); 2 bad input
+(profiles, options, output path); 3 invalid rules folder; 4 engine failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from decision.errors import DecisionError, EngineError, ProfileError, RulesError, UsageError
+
+EXIT_CHECK_FAILED, EXIT_INPUT, EXIT_RULES, EXIT_ENGINE = 1, 2, 3, 4
+
+RulesOption = Annotated[
+    Path | None,
+    typer.Option("--rules", metavar="DIR", help="Rules folder to use instead of the shipped one.", show_default=False),
+]
+ThresholdOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--threshold",
+        metavar="SCORE=VALUE",
+        help="Override a threshold for this run: SCORE=VALUE, e.g. science=4.5 (repeatable).",
+        show_default=False,
+    ),
+]
+PathsArgument = Annotated[
+    list[Path] | None,
+    typer.Argument(
+        metavar="[PATH]...", help="Profile files or folders (default: the shipped domains).", show_default=False
+    ),
+]
+
+
+def new_console(stderr: bool = False) -> Console:
+    # Width comes from COLUMNS when set (tests pin it); colour obeys NO_COLOR.
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def handles_errors(command):
+    """Turn decision's exceptions into one line per problem and an exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (ProfileError, RulesError) as exc:
+            for problem in exc.problems:
+                typer.echo(problem.render(), err=True)
+            noun = "problem" if len(exc.problems) == 1 else "problems"
+            what = "rules folder" if isinstance(exc, RulesError) else "profiles"
+            typer.echo(f"error: {len(exc.problems)} {noun} in the {what}", err=True)
+            raise typer.Exit(EXIT_RULES if isinstance(exc, RulesError) else EXIT_INPUT) from None
+        except UsageError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(EXIT_INPUT) from None
+        except EngineError as exc:
+            typer.echo(f"engine error: {exc}", err=True)
+            raise typer.Exit(EXIT_ENGINE) from None
+        except DecisionError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(EXIT_INPUT) from None
+
+    return wrapper
+
+
+def load_rules(rules: Path | None, thresholds: list[str] | None):
+    from decision.inputs.rulebook import load_rulebook, parse_threshold_options, shipped_data_dir
+
+    rulebook = load_rulebook(rules if rules is not None else shipped_data_dir("rules"))
+    return rulebook.with_thresholds(parse_threshold_options(thresholds))
+
+
+def load_profile_paths(paths: list[Path] | None, rulebook):
+    from decision.inputs.profiles import load_profiles
+    from decision.inputs.rulebook import shipped_data_dir
+
+    return load_profiles(paths or [shipped_data_dir("domains")], rulebook)
+
+
+def emit(text: str | bytes, out: Path | None, force: bool) -> None:
+    if out is None:
+        sys.stdout.write(text)
+        return
+    from decision.output_file import write_output
+
+    write_output(out, text, force=force)
+    typer.echo(f"wrote {out}", err=True)
+
+
+OutOption = Annotated[
+    Path | None,
+    typer.Option("--out", help="Write to this file (atomically) instead of stdout.", show_default=False),
+]
+ForceOption = Annotated[bool, typer.Option("--force", help="Allow --out to overwrite an existing file.")]
