@@ -147,12 +147,7 @@ def test_rules_check_finds_a_logically_dead_leaf(run_cli, rules_copy):
     assert "rules check FAILED" in result.stderr
 
 
-def test_rules_check_detects_overlapping_and_missing_rules(rulebook, monkeypatch):
-    from decision.engine import walk as engine_module
-    from decision.engine.rules_check import check_rules
-
-    real = engine_module._conditions
-
+def _broken_durable(real):
     def broken(criterion, rules):
         conditions = real(criterion, rules)
         if criterion.key == "G":
@@ -163,10 +158,31 @@ def test_rules_check_detects_overlapping_and_missing_rules(rulebook, monkeypatch
             conditions["no"] = {"$lt": {"transition": -1}}
         return conditions
 
-    monkeypatch.setattr(engine_module, "_conditions", broken)
+    return broken
+
+
+def _broken_zen(real):
+    def broken(criterion, rules):
+        conditions = real(criterion, rules)
+        if criterion.key == "G":
+            conditions["unknown"] = "true"
+        if criterion.key == "P":
+            conditions["no"] = "transition != null and transition < -1"
+        return conditions
+
+    return broken
+
+
+@pytest.mark.parametrize("engine", ["durable-rules", "zen"])
+def test_rules_check_detects_overlapping_and_missing_rules(rulebook, monkeypatch, engine):
+    from decision.engine import durable, zen
+    from decision.engine.rules_check import check_rules
+
+    module, breaker = (durable, _broken_durable) if engine == "durable-rules" else (zen, _broken_zen)
+    monkeypatch.setattr(module, "_conditions", breaker(module._conditions))
     # A rule set name no real rulebook can have, so the broken rules never leak out.
-    monkeypatch.setattr(type(rulebook), "identity", lambda self: "broken-on-purpose")
-    report = check_rules(rulebook)
+    monkeypatch.setattr(type(rulebook), "identity", lambda self: f"broken-on-purpose-{engine}")
+    report = check_rules(rulebook.with_engine(engine))
     assert not report.ok
     assert any(line.startswith("VT01: rules VT01.unknown, VT01.yes all match") for line in report.overlaps)
     assert any(line.startswith("VT02: no rule matches transition=") for line in report.gaps)

@@ -644,6 +644,10 @@ def _comparable(result: DomainResult, cwd: str) -> dict[str, Any]:
         return f"{_absolute(match[1], cwd)}:{match[2]}" if match else _absolute(location, cwd)
 
     data = result.model_dump(mode="json")
+    # Which engine walked the tree is not part of the outcome: the engines are proven to
+    # agree (decision rules check --engines), and a record made with durable-rules must
+    # verify where only zen-engine runs.
+    data.pop("engine", None)
     data["file"] = _absolute(data["file"], cwd)
     for group in ("scores", "factors"):
         for entry in data[group].values():

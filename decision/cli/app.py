@@ -17,6 +17,7 @@ import typer
 
 from decision.cli.options import (
     EXIT_CHECK_FAILED,
+    EngineOption,
     ForceOption,
     OutOption,
     PathsArgument,
@@ -60,6 +61,7 @@ class ExplainFormat(StrEnum):
 class TreeFormat(StrEnum):
     text = "text"
     mermaid = "mermaid"
+    jdm = "jdm"
 
 
 @app.command()
@@ -69,6 +71,7 @@ def classify(
     format: Annotated[PortfolioFormat, typer.Option("--format", "-f", help="Output format.")] = PortfolioFormat.table,
     rules: RulesOption = None,
     threshold: ThresholdOption = None,
+    engine: EngineOption = None,
     out: OutOption = None,
     force: ForceOption = False,
     record: RecordOption = False,
@@ -79,7 +82,7 @@ def classify(
     from decision.analyses.margins import with_fragility
     from decision.engine.walk import classify_all
 
-    rulebook = load_rules(rules, threshold)
+    rulebook = load_rules(rules, threshold, engine)
     profiles = load_profile_paths(paths, rulebook)
     # Fragile: one score moved by at most fragile_step (rules/workshop.yaml) changes the outcome.
     results = with_fragility(rulebook, profiles, classify_all(profiles, rulebook))
@@ -123,6 +126,7 @@ def explain(
     format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="Output format.")] = ExplainFormat.text,
     rules: RulesOption = None,
     threshold: ThresholdOption = None,
+    engine: EngineOption = None,
     record: RecordOption = False,
     store: StoreOption = None,
     by: ByOption = None,
@@ -131,7 +135,7 @@ def explain(
     from decision.analyses.margins import with_fragility
     from decision.engine.walk import Engine
 
-    rulebook = load_rules(rules, threshold)
+    rulebook = load_rules(rules, threshold, engine)
     profiles = load_profile_paths(paths, rulebook)
     from decision.inputs.profiles import find_profile
 
@@ -169,15 +173,23 @@ def validate(
 @app.command()
 @handles_errors
 def tree(
-    format: Annotated[TreeFormat, typer.Option("--format", "-f", help="text or mermaid.")] = TreeFormat.text,
+    format: Annotated[
+        TreeFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="text, mermaid, or jdm (the JSON decision graph zen-engine runs; opens in the GoRules editor).",
+        ),
+    ] = TreeFormat.text,
     rules: RulesOption = None,
     threshold: ThresholdOption = None,
 ) -> None:
     """Draw the decision tree from the rules folder."""
-    from decision.renderers.tree_drawing import tree_mermaid, tree_text
+    from decision.renderers.tree_drawing import tree_jdm, tree_mermaid, tree_text
 
     rulebook = load_rules(rules, threshold)
-    sys.stdout.write(tree_mermaid(rulebook) if format is TreeFormat.mermaid else tree_text(rulebook))
+    drawing = {TreeFormat.mermaid: tree_mermaid, TreeFormat.jdm: tree_jdm}.get(format, tree_text)
+    sys.stdout.write(drawing(rulebook))
 
 
 @app.command()
@@ -192,13 +204,24 @@ def schema(rules: RulesOption = None) -> None:
 
 @rules_app.command("check")
 @handles_errors
-def rules_check(rules: RulesOption = None, threshold: ThresholdOption = None) -> None:
+def rules_check(
+    rules: RulesOption = None,
+    threshold: ThresholdOption = None,
+    engine: EngineOption = None,
+    engines: Annotated[
+        bool,
+        typer.Option(
+            "--engines",
+            help="Also prove durable-rules and zen-engine interchangeable on the same grid (needs both).",
+        ),
+    ] = False,
+) -> None:
     """Prove the rules total and unambiguous over the full score grid; count profiles per leaf."""
     from rich.table import Table
 
     from decision.engine.rules_check import check_rules
 
-    rulebook = load_rules(rules, threshold)
+    rulebook = load_rules(rules, threshold, engine)
     report = check_rules(rulebook)
     console = new_console()
     grid = ", ".join(
@@ -245,6 +268,22 @@ def rules_check(rules: RulesOption = None, threshold: ThresholdOption = None) ->
         markup=False,
         soft_wrap=True,
     )
+    if engines:
+        from decision.engine.rules_check import check_engines
+
+        comparison = check_engines(rulebook)
+        for line in comparison.disagreements:
+            typer.echo(f"engines disagree: {line}", err=True)
+        if not comparison.ok:
+            typer.echo("rules check FAILED: the engines disagree", err=True)
+            raise typer.Exit(EXIT_CHECK_FAILED)
+        console.print(
+            f"engines agree: durable-rules and zen fire the same rules at all {comparison.node_combinations} "
+            f"node/score combinations, and the compiled decision graph answers as the walk for all "
+            f"{comparison.profiles} profiles of the grid ({comparison.patterns} patterns of node outcomes)",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 def _version(value: bool) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -31,6 +32,24 @@ ThresholdOption = Annotated[
         "--threshold",
         metavar="SCORE=VALUE",
         help="Override a threshold for this run: SCORE=VALUE, e.g. science=4.5 (repeatable).",
+        show_default=False,
+    ),
+]
+
+
+class EngineName(StrEnum):
+    durable_rules = "durable-rules"
+    zen = "zen"
+
+
+EngineOption = Annotated[
+    EngineName | None,
+    typer.Option(
+        "--engine",
+        help=(
+            "Engine that decides the tree's nodes: durable-rules or zen (default: $DECISION_ENGINE, "
+            "else durable-rules where it loads, else zen). Both give the same results."
+        ),
         show_default=False,
     ),
 ]
@@ -74,11 +93,30 @@ def handles_errors(command):
     return wrapper
 
 
-def load_rules(rules: Path | None, thresholds: list[str] | None):
+_NO_ENGINE = object()
+
+
+def load_rules(rules: Path | None, thresholds: list[str] | None, engine=_NO_ENGINE):
+    """The rules folder (default: the shipped one) with the run's thresholds and engine.
+
+    Commands that classify pass their ``--engine`` value (None when not given); the engine
+    is then resolved before anything runs, and the one-line note of
+    ``decision.engine.choice`` is printed when it had to be chosen for the user.
+    """
     from decision.inputs.rulebook import load_rulebook, parse_threshold_options, shipped_data_dir
 
+    choice = None
+    if engine is not _NO_ENGINE:
+        from decision.engine.choice import resolve_engine
+
+        choice = resolve_engine(None if engine is None else str(engine))
     rulebook = load_rulebook(rules if rules is not None else shipped_data_dir("rules"))
-    return rulebook.with_thresholds(parse_threshold_options(thresholds))
+    rulebook = rulebook.with_thresholds(parse_threshold_options(thresholds))
+    if choice is None:
+        return rulebook
+    if choice.note is not None:
+        typer.echo(choice.note, err=True)
+    return rulebook.with_engine(choice.name)
 
 
 def load_profile_paths(paths: list[Path] | None, rulebook):

@@ -6,10 +6,18 @@ the scale's ends, each threshold, the floats just below and just above it, and
 "missing" meets every class (for ">=" and for ">"), so enumerating the grid covers every
 possible profile.
 
-Two checks, both by the durable-rules engine itself:
-1. per node, every grid combination of the scores it reads is *asserted* as a fact, so
-   all matching rules fire: exactly one of yes / no / unknown must;
+Two checks, both by the engine of the run itself (durable-rules or zen):
+1. per node, every grid combination of the scores it reads is submitted so that all
+   matching rules fire (durable-rules: *asserted* as a fact; zen: its decision tables
+   collect every matching row): exactly one of yes / no / unknown must;
 2. every profile of the full grid is walked from the root and must end in leaves only.
+
+:func:`check_engines` proves the two engines interchangeable on the same grid: at every
+node and grid combination they fire the same rules (the walk is one function of those
+decisions, so every profile of the grid gets the same category, variant, leaf, path,
+blocking scores and reachable categories), and the compiled JDM graph's own answer
+(category, variant, leaf, computed inside zen-engine) equals the walk's on every profile
+of the full grid.
 """
 
 from __future__ import annotations
@@ -18,7 +26,9 @@ import itertools
 import math
 from dataclasses import dataclass, field
 
-from decision.engine.walk import FEASIBILITY_NODE, Engine
+from decision.engine.choice import DURABLE, ZEN
+from decision.engine.nodes import node_criteria
+from decision.engine.walk import Engine
 from decision.inputs.rulebook import Rulebook
 
 
@@ -73,8 +83,7 @@ def check_rules(rulebook: Rulebook) -> CheckReport:
         node_combinations=0,
     )
 
-    nodes = {code: rulebook.criteria[node.criterion] for code, node in rulebook.nodes.items()}
-    nodes[FEASIBILITY_NODE] = rulebook.criteria[rulebook.feasibility.criterion]
+    nodes = node_criteria(rulebook)
     outcome_table: dict[tuple, str] = {}
     for code, criterion in nodes.items():
         for values in itertools.product(*(grid[s] for s in criterion.scores)):
@@ -125,3 +134,75 @@ def _reachable_leaves(rulebook, nodes, outcome_table, scores) -> set[str]:
         if outcome in ("no", "unknown"):
             pending.append(node.if_no)
     return leaves
+
+
+@dataclass
+class EngineComparison:
+    """What comparing the two engines on the grid found."""
+
+    node_combinations: int = 0
+    profiles: int = 0
+    patterns: int = 0  # distinct patterns of node outcomes among the profiles
+    disagreements: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the engines agree everywhere on the grid."""
+        return not self.disagreements
+
+
+def check_engines(rulebook: Rulebook, *, limit: int = 20) -> EngineComparison:
+    """Compare durable-rules and zen-engine on the grid of :func:`check_rules`.
+
+    Stops listing after ``limit`` disagreements (the count of combinations goes on).
+    """
+    from decision.engine.zen import ZenBackend, answer_of
+
+    durable, zen = Engine(rulebook, DURABLE), Engine(rulebook, ZEN)
+    grid = score_grid(rulebook)
+    report = EngineComparison()
+    nodes = node_criteria(rulebook)
+    outcome_table: dict[tuple, str] = {}
+
+    def disagree(text: str) -> None:
+        if len(report.disagreements) < limit:
+            report.disagreements.append(text)
+
+    for code, criterion in nodes.items():
+        for values in itertools.product(*(grid[s] for s in criterion.scores)):
+            scores = dict(zip(criterion.scores, values, strict=True))
+            report.node_combinations += 1
+            # Sets: durable-rules fires a rule once per alternative of an "$or" that matches.
+            by_durable = sorted({n for n in durable.fire(code, scores, all_matches=True) if n.startswith(f"{code}.")})
+            by_zen = sorted(set(zen.fire(code, scores, all_matches=True)))
+            if by_durable != by_zen:
+                shown = ", ".join(f"{s}={'missing' if v is None else repr(v)}" for s, v in scores.items())
+                disagree(f"{code} at {shown}: durable-rules fires {by_durable or 'none'}, zen {by_zen or 'none'}")
+            elif len(by_durable) == 1:
+                outcome_table[(code, values)] = by_durable[0].rsplit(".", 1)[1]
+    if not report.ok or len(outcome_table) != report.node_combinations:
+        return report
+
+    # The graph's answer is a function of its tables' decisions alone, and each table
+    # reads only its node's scores, so one profile per pattern of node outcomes stands
+    # for every profile of the grid with that pattern.
+    backend = zen.backend
+    assert isinstance(backend, ZenBackend)
+    names = list(grid)
+    patterns: dict[tuple[str, ...], dict[str, float | None]] = {}
+    for values in itertools.product(*(grid[n] for n in names)):
+        scores = dict(zip(names, values, strict=True))
+        report.profiles += 1
+        pattern = tuple(outcome_table[(code, tuple(scores[s] for s in c.scores))] for code, c in nodes.items())
+        patterns.setdefault(pattern, scores)
+    for scores in patterns.values():
+        report.patterns += 1
+        leaves = _reachable_leaves(rulebook, nodes, outcome_table, scores)
+        labels = {(rulebook.leaves[leaf].category, rulebook.leaves[leaf].variant) for leaf in leaves}
+        category, variant = next(iter(labels)) if len(labels) == 1 else ("undetermined", None)
+        expected = {"category": category, "variant": variant, "leaf": next(iter(leaves)) if len(leaves) == 1 else None}
+        answer = answer_of(backend.answer(scores))
+        if answer != expected:
+            shown = ", ".join(f"{s}={'missing' if v is None else repr(v)}" for s, v in scores.items())
+            disagree(f"graph at {shown}: answers {answer}, the walk {expected}")
+    return report

@@ -1,27 +1,20 @@
-"""The durable-rules walk of the decision tree, compiled at run time from ``rules/``.
+"""The walk of the decision tree, the same whichever engine decides its nodes.
 
-Each tree node becomes three rules (yes / no / unknown) whose conditions are written
-out in full, so that for any scores exactly one of them matches; a catch-all rule of the
-lowest priority turns "no rule matched" into an explicit engine error instead of a
-crash (see shared/notes/durable-rules.md). The walk posts one message per node, records
-which rule fired, and follows the branch; an unknown outcome (a missing score) is
-explored on both sides so the result can say which categories remain reachable.
+An engine backend (``decision.engine.durable`` or ``decision.engine.zen``, both compiled
+at run time from ``rules/``) decides each node: the rule that fired, ``CODE.yes``,
+``CODE.no`` or ``CODE.unknown``. The walk records each step with the figures it read,
+checks every decision against the three-valued logic of the readings, follows the
+branch, and explores an unknown outcome (a missing score) on both sides so the result
+can say which categories remain reachable.
 """
 
 from __future__ import annotations
 
-import itertools
-import json
-import threading
-from dataclasses import dataclass
-from typing import Any, ClassVar
-
-import durable_rules_engine
-from durable import engine as durable_engine
-
+from decision.engine.choice import make_backend, resolve_engine
+from decision.engine.nodes import FEASIBILITY_NODE, OUTCOMES, combine, compare
 from decision.errors import EngineError
 from decision.inputs.profiles import DomainProfile
-from decision.inputs.rulebook import NEGATED_SYMBOL, OPERATORS, Criterion, Rulebook
+from decision.inputs.rulebook import NEGATED_SYMBOL, Rulebook
 from decision.model.result import (
     ActionRef,
     Alternative,
@@ -33,11 +26,7 @@ from decision.model.result import (
     ThresholdUsed,
 )
 
-FEASIBILITY_NODE = "feasibility"
-# The message field that marks our posts; state objects never carry it, so the
-# catch-all rule cannot re-fire on state (a measured durable-rules pitfall).
-MARKER = "node"
-OUTCOMES = ("yes", "no", "unknown")
+__all__ = ["FEASIBILITY_NODE", "OUTCOMES", "Engine", "classify_all", "combine", "compare"]
 
 # Warning codes are permanent, like the codes in rules/.
 W_FEASIBILITY_WEAK = "VW01"
@@ -47,204 +36,30 @@ W_UNDETERMINED = "VW04"
 W_FACTOR_WEAK = "VW05"
 
 
-class _QuietHost(durable_engine.Host):
-    """A Host without the background timer thread.
+class Engine:
+    """Classifies profiles under one rulebook by walking its tree.
 
-    The stock Host runs a timer loop that occasionally makes ``post`` return None and
-    keeps a core busy; we never use timers. This overrides private API, hence the pin
-    on durable-rules==2.0.28 in pyproject.toml.
+    ``engine`` names the backend ("durable-rules" or "zen"); by default the rulebook's
+    choice for the run, else the default of ``decision.engine.choice``.
     """
 
-    def _run(self):
-        pass
-
-
-def compare(value: float | None, op: str, threshold: float) -> bool | None:
-    """Three-valued comparison used for the readings shown in explanations."""
-    if value is None:
-        return None
-    if op == ">=":
-        return value >= threshold
-    if op == ">":
-        return value > threshold
-    raise EngineError(f'unknown operator "{op}"')
-
-
-def combine(passed: list[bool | None], how: str) -> str:
-    """Kleene combination of per-score results into yes / no / unknown."""
-    if how == "any":
-        if any(p is True for p in passed):
-            return "yes"
-        return "no" if all(p is False for p in passed) else "unknown"
-    if any(p is False for p in passed):
-        return "no"
-    return "yes" if all(p is True for p in passed) else "unknown"
-
-
-def _conditions(criterion: Criterion, rulebook: Rulebook) -> dict[str, dict[str, Any]]:
-    """The yes / no / unknown conditions of a criterion in durable-rules' JSON form."""
-    passes, fails, unknown_parts = [], [], []
-    for score in criterion.scores:
-        threshold = rulebook.thresholds[score]
-        yes_op, no_op = OPERATORS[threshold.op]
-        passes.append({yes_op: {score: threshold.value}})
-        fails.append({no_op: {score: threshold.value}})
-        unknown_parts.append({"$nex": {score: 1}})
-
-    def join(kind: str, parts: list[dict]) -> dict:
-        return parts[0] if len(parts) == 1 else {kind: parts}
-
-    if criterion.combine == "any":
-        yes = join("$or", passes)
-        no = join("$and", fails)
-        # Unknown: no score passes (each fails or is absent) and at least one is absent.
-        unknown = join(
-            "$and",
-            [join("$or", [fail, absent]) for fail, absent in zip(fails, unknown_parts, strict=True)]
-            + [join("$or", unknown_parts)],
-        )
-    else:
-        yes = join("$and", passes)
-        no = join("$or", fails)
-        unknown = join(
-            "$and",
-            [join("$or", [ok, absent]) for ok, absent in zip(passes, unknown_parts, strict=True)]
-            + [join("$or", unknown_parts)],
-        )
-    return {"yes": yes, "no": no, "unknown": unknown}
-
-
-def compile_ruleset(rulebook: Rulebook) -> dict[str, dict[str, Any]]:
-    """The rule set definition (without actions): three rules per node plus a catch-all."""
-    rules: dict[str, dict[str, Any]] = {}
-    keyed = [(code, rulebook.criteria[node.criterion]) for code, node in rulebook.nodes.items()]
-    keyed.append((FEASIBILITY_NODE, rulebook.criteria[rulebook.feasibility.criterion]))
-    for code, criterion in keyed:
-        for outcome, condition in _conditions(criterion, rulebook).items():
-            rules[f"{code}.{outcome}"] = {
-                "pri": 1,
-                "all": [{"m": {"$and": [{MARKER: code}, condition]}}],
-            }
-    rules["no-rule-matched"] = {"pri": 9, "all": [{"m": {"$ex": {MARKER: 1}}}]}
-    return rules
-
-
-@dataclass
-class _Compiled:
-    name: str
-    rule_names: list[str]
-
-
-class Engine:
-    """Classifies profiles under one rulebook by walking its tree in durable-rules."""
-
-    _host = None
-    _host_lock = threading.Lock()
-    _registered: ClassVar[dict[str, _Compiled]] = {}
-
-    def __init__(self, rulebook: Rulebook):
+    def __init__(self, rulebook: Rulebook, engine: str | None = None):
         self.rulebook = rulebook
-        self._session = itertools.count()
-        self._compiled = self._register(rulebook)
-
-    @classmethod
-    def _get_host(cls) -> durable_engine.Host:
-        if cls._host is None:
-            cls._host = _QuietHost()
-        return cls._host
-
-    def _register(self, rulebook: Rulebook) -> _Compiled:
-        # durable-rules cannot unregister or re-register a name: one rule set per
-        # rules content + thresholds, shared by every Engine built on it.
-        name = f"decision_{rulebook.identity()}"
-        with Engine._host_lock:
-            if name in Engine._registered:
-                compiled = Engine._registered[name]
-            else:
-                definition = compile_ruleset(rulebook)
-                for rule_name, rule in definition.items():
-                    rule["run"] = self._recorder(rule_name)
-                self._get_host().register_rulesets({name: definition})
-                compiled = _Compiled(name=name, rule_names=list(definition))
-                Engine._registered[name] = compiled
-            return compiled
-
-    # Actions must take exactly one argument, or durable-rules treats them as async.
-    @staticmethod
-    def _recorder(rule_name: str):
-        def record(context):
-            Engine._current_fired.append(rule_name)
-
-        return record
-
-    _current_fired: ClassVar[list[str]] = []
-
-    @staticmethod
-    def _to_json(message: dict[str, Any]) -> str:
-        # durable-rules' JSON parser rejects exponents without a decimal point
-        # ("1e-05" is error 204); Python writes tiny floats that way, so we write the
-        # message ourselves, with every float in a form it reads exactly.
-        parts = []
-        for key, value in message.items():
-            if isinstance(value, float):
-                text = repr(value)
-                mantissa, marker, exponent = text.partition("e")
-                if marker and "." not in mantissa:
-                    text = f"{mantissa}.0e{exponent}"
-            else:
-                text = json.dumps(value)
-            parts.append(f"{json.dumps(key)}:{text}")
-        return "{" + ",".join(parts) + "}"
-
-    def _submit(self, message: dict[str, Any], *, as_fact: bool) -> None:
-        host = self._get_host()
-        ruleset = host.get_ruleset(self._compiled.name)
-        native = durable_rules_engine.assert_fact if as_fact else durable_rules_engine.assert_event
-
-        def submit(payload):
-            return ruleset._handle_result(native(ruleset._handle, self._to_json(payload)), payload)
-
-        # The same dispatch Host.post uses, with our serialisation (private API; pinned).
-        host._handle_function(ruleset, submit, message, None)
-
-    def _message(self, node: str, scores: dict[str, float | None]) -> dict[str, Any]:
-        message: dict[str, Any] = {MARKER: node}
-        for score, value in scores.items():
-            if value is not None:
-                message[score] = float(value)
-        return message
+        self.name = resolve_engine(engine or rulebook.engine).name
+        self.backend = make_backend(self.name, rulebook)
+        self._fired = None
 
     def fire(self, node: str, scores: dict[str, float | None], *, all_matches: bool = False) -> list[str]:
-        """Post the scores at ``node``; return the names of the rules that fired.
-
-        With ``all_matches`` the message is asserted as a fact, so every matching rule
-        fires (used by ``rules check`` to prove the rules exclusive); otherwise it is
-        posted and consumed by the first matching rule, as in a real walk.
-        """
-        host = self._get_host()
-        with Engine._host_lock:
-            sid = f"s{next(self._session)}"
-            message = self._message(node, scores)
-            message["sid"] = sid
-            Engine._current_fired = []
-            try:
-                self._submit(message, as_fact=all_matches)
-                state = host.get_state(self._compiled.name, sid)
-            except durable_engine.MessageNotHandledException:
-                raise EngineError(f"{node}: no rule handled the message {message}") from None
-            except durable_rules_engine.error as exc:
-                raise EngineError(f"{node}: durable-rules refused the message {message}: {exc}") from None
-            finally:
-                # Free the session at once: durable-rules keeps about a thousand.
-                host.delete_state(self._compiled.name, sid)
-            if state and "exception" in state:
-                raise EngineError(f"{node}: a rule action failed: {state['exception']}")
-            return list(Engine._current_fired)
+        """The names of the rules that fire at ``node`` for ``scores`` (see the backends)."""
+        return self.backend.fire(node, scores, all_matches=all_matches)
 
     def decide(self, node: str, scores: dict[str, float | None]) -> tuple[str, str]:
         """The outcome (yes/no/unknown) at ``node`` and the rule that produced it."""
-        fired = self.fire(node, scores)
-        if len(fired) != 1 or fired[0] == "no-rule-matched":
+        return self._decision(node, self.fire(node, scores))
+
+    @staticmethod
+    def _decision(node: str, fired: list[str]) -> tuple[str, str]:
+        if len(fired) != 1 or not fired[0].startswith(f"{node}."):
             raise EngineError(f"{node}: expected one rule to fire, got {fired or 'none'}")
         rule = fired[0]
         return rule.rsplit(".", 1)[1], rule
@@ -280,7 +95,7 @@ class Engine:
                     passed=compare(value, threshold.op, threshold.value),
                 )
             )
-        outcome, rule = self.decide(node_code, read_scores)
+        outcome, rule = self._decision(node_code, self._fired[node_code])
         expected = combine([r.passed for r in readings], criterion.combine)
         if outcome != expected:
             # A disagreement means durable-rules read a value differently than Python
@@ -325,6 +140,7 @@ class Engine:
     def classify(self, profile: DomainProfile) -> DomainResult:
         """Walk the tree for one profile and build its full, explained result."""
         rulebook = self.rulebook
+        self._fired = self.backend.fired_at({score: profile.value(score) for score in rulebook.scores})
         endings = list(self._explore(rulebook.root, profile, [], []))
         outcomes = {(rulebook.leaves[leaf].category, rulebook.leaves[leaf].variant) for leaf, _, _ in endings}
         leaf_codes = list(dict.fromkeys(leaf for leaf, _, _ in endings))
@@ -403,6 +219,13 @@ class Engine:
         feasibility = self._step(FEASIBILITY_NODE, profile)
         warnings.extend(self._feasibility_warnings(feasibility, profile, actions))
         reachable = sorted({self._label(c, v) for c, v in outcomes}) if len(outcomes) > 1 else []
+        answer = getattr(self._fired, "answer", None)
+        if answer is not None:
+            walked = {"category": category, "variant": variant, "leaf": leaf_ref.code if leaf_ref else None}
+            if answer != walked:
+                # The graph computes reachability on its own: a difference means the
+                # compiled graph and the walk disagree about the tree.
+                raise EngineError(f"{profile.id}: the {self.name} graph answers {answer}, the walk {walked}")
         return DomainResult(
             id=profile.id,
             name=profile.name,
@@ -421,6 +244,7 @@ class Engine:
             feasibility=feasibility,
             scores=profile.scores,
             factors=profile.factors,
+            engine=self.name,
             thresholds={
                 name: ThresholdUsed(
                     value=t.value, op=t.op, origin=t.origin, meaning=t.meaning, interpretation=t.interpretation
@@ -531,7 +355,7 @@ class Engine:
         ]
 
 
-def classify_all(profiles: list[DomainProfile], rulebook: Rulebook) -> list[DomainResult]:
+def classify_all(profiles: list[DomainProfile], rulebook: Rulebook, engine: str | None = None) -> list[DomainResult]:
     """Classify many profiles under one rulebook, in input order."""
-    engine = Engine(rulebook)
+    engine = Engine(rulebook, engine)
     return [engine.classify(profile) for profile in profiles]

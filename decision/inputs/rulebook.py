@@ -244,6 +244,13 @@ class Rulebook:
     portfolio: PortfolioSettings
     indicators: IndicatorRules
     file_digests: dict[str, str] = field(default_factory=dict)
+    # The engine a run asked for ("durable-rules" or "zen"; None: the default of
+    # decision.engine.choice). A run setting like the thresholds, not part of the rules.
+    engine: str | None = None
+
+    def with_engine(self, engine: str | None) -> Rulebook:
+        """A copy whose runs use ``engine`` (None keeps the default choice)."""
+        return self if engine == self.engine else replace(self, engine=engine)
 
     def criterion_by_key(self, key: str) -> Criterion:
         """Look up a criterion by its short key (E, IT, S, G, P, F)."""

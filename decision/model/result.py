@@ -193,6 +193,9 @@ class DomainResult(BaseModel):
     scores: dict[str, ScoreValue]
     factors: dict[str, ScoreValue]
     thresholds: dict[str, ThresholdUsed]
+    # The engine whose decisions the walk followed: "durable-rules" or "zen". Both give the
+    # same result otherwise (a test proves it on the whole score grid).
+    engine: str = "durable-rules"
     # Set by `decision classify` only: one-score moves of at most the fragile step (rules/workshop.yaml)
     # that change the outcome, e.g. "science -0.01 -> ecosystem-gap". Empty when robust or not computed.
     fragile: list[str] = []

@@ -84,3 +84,14 @@ def tree_mermaid(rulebook: Rulebook) -> str:
         "    classDef no_focus fill:#eeeeee,stroke:#777777",
     ]
     return "\n".join(lines) + "\n"
+
+
+def tree_jdm(rulebook: Rulebook) -> str:
+    """The JDM decision graph zen-engine evaluates (see ``decision.engine.zen``), as JSON
+    text: open it in the GoRules editor, or evaluate it on a profile's scores to get the
+    category, variant and leaf that ``decision classify`` gives."""
+    import json
+
+    from decision.engine.zen import compile_jdm
+
+    return json.dumps(compile_jdm(rulebook), indent=2, ensure_ascii=False) + "\n"

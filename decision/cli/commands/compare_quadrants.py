@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from decision.cli.commands.plot import TechnologyPaths, technologies_dir
-from decision.cli.options import RulesOption, ThresholdOption, handles_errors, load_rules, new_console
+from decision.cli.options import EngineOption, RulesOption, ThresholdOption, handles_errors, load_rules, new_console
 
 if TYPE_CHECKING:
     from rich.console import Group
@@ -204,6 +204,7 @@ def compare_quadrants(
     format: Annotated[CompareFormat, typer.Option("--format", "-f", help="Output format.")] = CompareFormat.table,
     rules: RulesOption = None,
     threshold: ThresholdOption = None,
+    engine: EngineOption = None,
 ) -> None:
     """Each technology's CEPS quadrant beside VARIO's category: do they agree, and if not, why."""
     from decision.ceps.comparison import compare_quadrants as compare
@@ -211,7 +212,7 @@ def compare_quadrants(
     from decision.engine.walk import classify_all
     from decision.inputs.profiles import load_profiles
 
-    rulebook = load_rules(rules, threshold)
+    rulebook = load_rules(rules, threshold, engine)
     quadrants = load_quadrants(rulebook)
     profiles = load_profiles(paths or [technologies_dir()], rulebook)
     report = compare(rulebook, quadrants, profiles, classify_all(profiles, rulebook))

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from decision.cli.options import (
+    EngineOption,
     PathsArgument,
     RulesOption,
     ThresholdOption,
@@ -52,12 +53,13 @@ def counterfactual(
     ] = CounterfactualFormat.text,
     rules: RulesOption = None,
     threshold: ThresholdOption = None,
+    engine: EngineOption = None,
 ) -> None:
     """The smallest change of scores (fewest scores, then least total change) that lands ID in a category."""
     from decision.analyses.counterfactual import counterfactual as search
     from decision.analyses.counterfactual import parse_fixed, parse_target, to_json, to_text
 
-    rulebook = load_rules(rules, threshold)
+    rulebook = load_rules(rules, threshold, engine)
     target = parse_target(rulebook, to)
     fixed = parse_fixed(rulebook, fix)
     profiles = load_profile_paths(paths, rulebook)

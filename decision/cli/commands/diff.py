@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from decision.cli.options import (
+    EngineOption,
     RulesOption,
     ThresholdOption,
     handles_errors,
@@ -119,6 +120,7 @@ def diff(
     format: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.text,
     rules: RulesOption = None,
     threshold: ThresholdOption = None,
+    engine: EngineOption = None,
 ) -> None:
     """Compare two portfolios: categories, leaves, where the paths part, scores, thresholds, rules."""
     from decision.audit.diffing import KIND_NOUNS, Side, diff_results, rules_changes, thresholds_of
@@ -139,7 +141,7 @@ def diff(
 
     extra = {}
     if kind == "profiles":
-        rulebook = load_rules(rules, threshold)
+        rulebook = load_rules(rules, threshold, engine)
         sides = []
         for argument in (old, new):
             results = classify_all(load_profile_paths([Path(argument)], rulebook), rulebook)

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from decision.cli.options import (
+    EngineOption,
     RulesOption,
     ThresholdOption,
     handles_errors,
@@ -45,6 +46,7 @@ def margins(
     format: Annotated[MarginsFormat, typer.Option("--format", "-f", help="Output format.")] = MarginsFormat.text,
     rules: RulesOption = None,
     threshold: ThresholdOption = None,
+    engine: EngineOption = None,
 ) -> None:
     """How far each score (or each threshold) can move before the outcome changes, and to what."""
     from decision.analyses.margins import bulk_evaluate, domain_margins, threshold_margins
@@ -57,7 +59,7 @@ def margins(
         if not arguments:
             raise UsageError("give a domain ID, --all or --thresholds")
         domain_id = arguments.pop(0)
-    rulebook = load_rules(rules, threshold)
+    rulebook = load_rules(rules, threshold, engine)
     profiles = load_profile_paths([Path(a) for a in arguments] or None, rulebook)
     if domain_id is not None:
         from decision.inputs.profiles import find_profile

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from decision.cli.options import ForceOption, RulesOption, ThresholdOption, handles_errors, load_rules
+from decision.cli.options import EngineOption, ForceOption, RulesOption, ThresholdOption, handles_errors, load_rules
 from decision.errors import UsageError
 
 MISSING_MATPLOTLIB = "the chart needs matplotlib, an optional extra: pip install 'decision[plot]'"
@@ -71,6 +71,7 @@ def quadrant(
     force: ForceOption = False,
     rules: RulesOption = None,
     threshold: ThresholdOption = None,
+    engine: EngineOption = None,
 ) -> None:
     """Draw the CEPS quadrant chart: relatedness density by complexity, RCA colour, VARIO category markers."""
     image_format = check_out(out, force)
@@ -85,7 +86,7 @@ def quadrant(
     from decision.inputs.profiles import load_profiles
     from decision.output_file import write_output
 
-    rulebook = load_rules(rules, threshold)
+    rulebook = load_rules(rules, threshold, engine)
     quadrants = load_quadrants(rulebook)
     profiles = load_profiles(paths or [technologies_dir()], rulebook)
     indicator = RCA_INDICATORS[rca.value]

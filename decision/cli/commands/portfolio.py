@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from decision.cli.options import (
+    EngineOption,
     PathsArgument,
     RulesOption,
     ThresholdOption,
@@ -110,12 +111,13 @@ def portfolio(
     format: Annotated[PortfolioFormat, typer.Option("--format", "-f", help="Output format.")] = PortfolioFormat.text,
     rules: RulesOption = None,
     threshold: ThresholdOption = None,
+    engine: EngineOption = None,
 ) -> None:
     """The portfolio as a whole: counts per category and variant, and the VARIO rec. 2 warnings."""
     from decision.analyses.portfolio import portfolio_report
     from decision.engine.walk import classify_all
 
-    rulebook = load_rules(rules, threshold)
+    rulebook = load_rules(rules, threshold, engine)
     profiles = load_profile_paths(paths, rulebook)
     report = portfolio_report(rulebook, classify_all(profiles, rulebook))
     if format is PortfolioFormat.json:

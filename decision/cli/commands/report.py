@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from decision.cli.options import (
+    EngineOption,
     ForceOption,
     PathsArgument,
     RulesOption,
@@ -59,6 +60,7 @@ def report(
     ] = None,
     rules: RulesOption = None,
     threshold: ThresholdOption = None,
+    engine: EngineOption = None,
     force: ForceOption = False,
 ) -> None:
     """Write the portfolio report: summary by category, every domain explained, and the tree."""
@@ -66,7 +68,7 @@ def report(
     from decision.engine.walk import classify_all
 
     chosen = report_format(out, format)
-    rulebook = load_rules(rules, threshold)
+    rulebook = load_rules(rules, threshold, engine)
     profiles = load_profile_paths(paths, rulebook)
     results = with_fragility(rulebook, profiles, classify_all(profiles, rulebook))
     if chosen is ReportFormat.html:

@@ -17,6 +17,7 @@ import typer
 
 from decision.cli.options import (
     EXIT_INPUT,
+    EngineOption,
     PathsArgument,
     RulesOption,
     ThresholdOption,
@@ -91,11 +92,12 @@ def robustness(
     format: FormatOption = ReportFormat.text,
     rules: RulesOption = None,
     threshold: ThresholdOption = None,
+    engine: EngineOption = None,
 ) -> None:
     """Share of random draws of the uncertain scores (ranges, sheets) ending in each outcome."""
     from decision.analyses.robustness import domain_inputs, run_robustness
 
-    rulebook = load_rules(rules, threshold)
+    rulebook = load_rules(rules, threshold, engine)
     profiles = load_profile_paths(paths, rulebook)
     loaded = None
     if sheets is not None:
@@ -172,6 +174,7 @@ def workshop(
     format: FormatOption = ReportFormat.text,
     rules: RulesOption = None,
     threshold: ThresholdOption = None,
+    engine: EngineOption = None,
     record: RecordOption = False,
     store: StoreOption = None,
     by: ByOption = None,
@@ -180,7 +183,7 @@ def workshop(
     from decision.analyses.disagreements import analyse_workshop
     from decision.inputs.sheets import load_sheets
 
-    rulebook = load_rules(rules, threshold)
+    rulebook = load_rules(rules, threshold, engine)
     profiles = load_profile_paths(paths, rulebook)
     loaded = load_sheets(sheets, rulebook, [p.id for p in profiles])
     domains = analyse_workshop(profiles, loaded, rulebook)

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from decision.cli.options import (
+    EngineOption,
     PathsArgument,
     RulesOption,
     ThresholdOption,
@@ -43,6 +44,7 @@ def whatif(
     format: Annotated[WhatIfFormat, typer.Option("--format", "-f", help="Output format.")] = WhatIfFormat.text,
     rules: RulesOption = None,
     threshold: ThresholdOption = None,
+    engine: EngineOption = None,
     record: RecordOption = False,
     store: StoreOption = None,
     by: ByOption = None,
@@ -51,7 +53,7 @@ def whatif(
     from decision.analyses.whatif import whatif as compare
     from decision.inputs.overrides import parse_set_options
 
-    rulebook = load_rules(rules, threshold)
+    rulebook = load_rules(rules, threshold, engine)
     values = parse_set_options(set_, rulebook)
     if not values:
         raise UsageError("nothing to compare: give at least one --set SCORE=VALUE, e.g. --set economic=4")
