@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from decision.cli.app import app
+from decision.engine.choice import ENVIRONMENT, ZEN, durable_problem
 from decision.inputs.rulebook import load_rulebook
 
 REPO = Path(__file__).resolve().parent.parent
@@ -18,6 +19,13 @@ RULES_DIR = REPO / "rules"
 DOMAINS_DIR = REPO / "domains"
 # Pinned so golden files do not depend on the terminal running the tests.
 CLI_ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+# Where durable-rules does not load (Python 3.13+), the CLI's default is zen-engine with a
+# note on stderr; choosing zen explicitly picks the same engine without the note, so that
+# stderr assertions hold on every Python. tests/test_engines.py tests the note itself.
+DURABLE_PROBLEM = durable_problem()
+if DURABLE_PROBLEM is not None and not os.environ.get(ENVIRONMENT):
+    CLI_ENV[ENVIRONMENT] = ZEN
+requires_durable = pytest.mark.skipif(DURABLE_PROBLEM is not None, reason=f"needs durable-rules: {DURABLE_PROBLEM}")
 
 
 @pytest.fixture(scope="session")

@@ -416,7 +416,9 @@ def test_json_form(run_cli):
         }
     ]
     assert data["result"]["leaf"] == {"code": "VL01", "name": "strong.full"}
-    assert data["result"]["confirmed_by"] == "durable-rules engine"
+    from decision.engine.choice import resolve_engine
+
+    assert data["result"]["confirmed_by"] == f"{resolve_engine(None).name} engine"
     assert data["result"]["path"].endswith("VT05 S+ > VL01")
     assert data["solutions"][0]["changes"] == data["changes"]
     assert data["search"]["candidates"] == 64 and data["search"]["exact"] is True

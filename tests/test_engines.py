@@ -20,7 +20,7 @@ from decision.engine.zen import compile_jdm, context_json, engine_decimal, evalu
 from decision.errors import EngineError
 from decision.inputs.profiles import DomainProfile, load_profiles
 from decision.model.result import ScoreValue
-from tests.conftest import DOMAINS_DIR, REPO
+from tests.conftest import CLI_ENV, DOMAINS_DIR, DURABLE_PROBLEM, REPO, requires_durable
 
 SCORES = ("economic", "innovation", "technology", "science", "opportunity", "transition", "feasibility")
 
@@ -48,6 +48,7 @@ def assert_same(rulebook, profiles):
 # ----------------------------------------------------------------------------- the grid
 
 
+@requires_durable
 @pytest.mark.parametrize(
     "overrides",
     [
@@ -82,12 +83,14 @@ def _grid_profiles(rulebook, step: int):
             yield profile(rulebook, dict(zip(names, values, strict=True)), f"g{index}")
 
 
+@requires_durable
 def test_engines_give_identical_results_on_a_stride_of_the_grid(rulebook):
     # Every 293rd of the 279,936 grid profiles (956), with every field of the result
     # compared; the whole grid is the slow test below.
     assert_same(rulebook, list(_grid_profiles(rulebook, 293)))
 
 
+@requires_durable
 @pytest.mark.slow
 def test_engines_give_identical_results_on_the_whole_grid(rulebook):
     profiles = list(_grid_profiles(rulebook, 1))
@@ -103,12 +106,14 @@ value = st.one_of(
 )
 
 
+@requires_durable
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(values=st.fixed_dictionaries({name: value for name in SCORES}))
 def test_engines_agree_on_random_profiles_with_missing_values(rulebook, values):
     assert_same(rulebook, [profile(rulebook, values)])
 
 
+@requires_durable
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     values=st.fixed_dictionaries({name: value for name in SCORES}),
@@ -123,6 +128,7 @@ def test_engines_agree_under_threshold_overrides(rulebook, values, threshold, sc
     assert_same(rules, [profile(rules, values)])
 
 
+@requires_durable
 def test_shipped_portfolios_are_identical_under_both_engines(rulebook):
     profiles = load_profiles([DOMAINS_DIR, DOMAINS_DIR / "technologies"], rulebook)
     assert len(profiles) >= 50
@@ -187,6 +193,7 @@ def test_the_jdm_file_answers_as_classify_for_every_shipped_profile(run_cli, rul
         assert evaluate_graph(result.stdout, scores) == expected
 
 
+@requires_durable
 def test_the_graph_names_its_rows_as_durable_rules_names_its_rules(rulebook):
     from decision.engine.durable import compile_ruleset
 
@@ -212,10 +219,18 @@ def test_a_cycle_in_the_tree_is_refused_by_the_compiler(rulebook):
 
 def test_engine_precedence_option_then_environment_then_default(monkeypatch):
     monkeypatch.setenv(ENVIRONMENT, ZEN)
-    assert resolve_engine(DURABLE).name == DURABLE
+    if DURABLE_PROBLEM is None:
+        assert resolve_engine(DURABLE).name == DURABLE
+    else:
+        with pytest.raises(EngineUnavailable, match="or choose --engine zen"):
+            resolve_engine(DURABLE)
+    assert resolve_engine(ZEN) == choice.EngineChoice(ZEN)
     assert resolve_engine(None) == choice.EngineChoice(ZEN)
     monkeypatch.delenv(ENVIRONMENT)
-    assert resolve_engine(None) == choice.EngineChoice(DURABLE)
+    if DURABLE_PROBLEM is None:
+        assert resolve_engine(None) == choice.EngineChoice(DURABLE)
+    else:
+        assert resolve_engine(None).name == ZEN and DURABLE_PROBLEM in resolve_engine(None).note
 
 
 def test_an_unknown_engine_in_the_environment_is_refused(monkeypatch):
@@ -228,6 +243,7 @@ def test_an_unknown_engine_in_the_environment_is_refused(monkeypatch):
 
 def test_without_durable_rules_the_default_is_zen_with_a_note(monkeypatch, run_cli):
     monkeypatch.delenv(ENVIRONMENT, raising=False)
+    monkeypatch.delitem(CLI_ENV, ENVIRONMENT, raising=False)
     problem = f"durable-rules is not installed; it needs this build on Python 3.13+: {choice.DURABLE_BUILD_313}"
     monkeypatch.setattr(choice, "durable_problem", lambda: problem)
     picked = resolve_engine(None)
@@ -266,6 +282,7 @@ def test_the_real_import_failure_is_reported_with_its_fix(monkeypatch):
 
 
 def test_commands_that_do_not_classify_never_resolve_an_engine(monkeypatch, run_cli):
+    monkeypatch.delitem(CLI_ENV, ENVIRONMENT, raising=False)
     monkeypatch.setenv(ENVIRONMENT, "drools")
     for args in (["tree"], ["validate", "domains"], ["schema"]):
         result = run_cli(*args)
@@ -273,17 +290,20 @@ def test_commands_that_do_not_classify_never_resolve_an_engine(monkeypatch, run_
     assert run_cli("classify").exit_code == 4
 
 
-@pytest.mark.parametrize("engine", [DURABLE, ZEN])
+@pytest.mark.parametrize("engine", [pytest.param(DURABLE, marks=requires_durable), ZEN])
 def test_golden_cli_output_is_the_same_under_each_engine(run_cli, monkeypatch, engine):
     from tests.test_cli_golden import CASES, GOLDEN
 
-    monkeypatch.setenv(ENVIRONMENT, engine)
+    monkeypatch.setitem(CLI_ENV, ENVIRONMENT, engine)
     for name, args in sorted(CASES.items()):
         result = run_cli(*args)
         assert result.exit_code == 0, (name, result.stderr)
-        assert result.stdout == (GOLDEN / f"{name}.txt").read_text(encoding="utf-8"), name
+        # Identical, except where a line names the engine that confirmed a result.
+        expected = (GOLDEN / f"{name}.txt").read_text(encoding="utf-8")
+        assert result.stdout == expected.replace("the durable-rules engine", f"the {engine} engine"), name
 
 
+@requires_durable
 def test_rules_check_engines_from_the_command_line(run_cli):
     result = run_cli("rules", "check", "--engines")
     assert result.exit_code == 0, result.stderr
@@ -294,6 +314,7 @@ def test_rules_check_engines_from_the_command_line(run_cli):
     assert (REPO / "rules").is_dir()
 
 
+@requires_durable
 def test_rules_check_engines_reports_a_disagreement(run_cli, monkeypatch):
     from decision.engine import zen
 

@@ -18,7 +18,7 @@ complete search. There are at most prod(1 + other classes) candidates: 64 for si
 present scores with one threshold each. They are all evaluated in one vectorised
 :class:`~decision.engine.bulk.BulkEvaluator` call, ranked by (number of scores changed, total
 absolute change) computed exactly with fractions, and every optimal change set is
-confirmed by the durable-rules :class:`~decision.engine.walk.Engine`.
+confirmed by the rules engine's walk (:class:`~decision.engine.walk.Engine`).
 
 **Missing scores.** A missing score may be filled in. Filling counts as one change,
 and its distance is **0**: a missing score has no position on the scale to move from,
@@ -392,7 +392,7 @@ def _search(
 
 
 def _confirm(engine: Engine, profile: DomainProfile, solution: Solution, target: str) -> None:
-    """Classify the changed profile with durable-rules; it must agree with the bulk evaluator."""
+    """Classify the changed profile with the rules engine; it must agree with the bulk evaluator."""
     result = engine.classify(changed_profile(profile, solution.changes))
     label = _label(result)
     leaf = result.leaf.code if result.leaf else None
@@ -535,7 +535,9 @@ def to_text(rulebook: Rulebook, answer: Counterfactual) -> str:
                 lines.append(f"  option {number}:")
                 indent = "    "
             lines.extend(indent + change_text(change) for change in solution.changes)
-            lines.append(f"{indent}result (confirmed by the durable-rules engine): {_result_text(solution.result)}")
+            lines.append(
+                f"{indent}result (confirmed by the {solution.result.engine} engine): {_result_text(solution.result)}"
+            )
             lines.append(f"{indent}path: {path_summary(solution.result)}")
         if any(c.filled for s in answer.solutions for c in s.changes):
             lines.append(f"note: {FILL_RULE}")
@@ -605,7 +607,7 @@ def _solution_json(solution: Solution) -> dict:
         "changed": solution.size,
         "total_change": float(solution.total),
         "changes": [_change_json(c) for c in solution.changes],
-        "result": {**_result_json(solution.result), "confirmed_by": "durable-rules engine"},
+        "result": {**_result_json(solution.result), "confirmed_by": f"{solution.result.engine} engine"},
     }
 
 
