@@ -9,8 +9,11 @@ from pathlib import Path
 from decision.errors import UsageError
 
 
-def write_output(path: Path, text: str | bytes, *, force: bool) -> None:
-    """Write ``text`` (UTF-8) or bytes (xlsx) to ``path`` via a temporary file and an atomic rename."""
+def write_output(path: Path, text: str | bytes, *, force: bool, mode: int | None = None) -> None:
+    """Write ``text`` (UTF-8) or bytes (xlsx) to ``path`` via a temporary file and an atomic rename.
+
+    ``mode`` gives the file's permissions (0o600 for a private key); by default the umask's.
+    """
     path = Path(path)
     if path.is_dir():
         raise UsageError(f"{path}: is a folder; give a file name")
@@ -24,9 +27,11 @@ def write_output(path: Path, text: str | bytes, *, force: bool) -> None:
         with os.fdopen(handle, "wb" if binary else "w", encoding=None if binary else "utf-8") as stream:
             stream.write(text)
         # mkstemp creates owner-only files; give the output the usual umask permissions.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
+        if mode is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

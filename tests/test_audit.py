@@ -71,6 +71,18 @@ def _db(path: Path) -> sqlite3.Connection:
     return connection
 
 
+def _restore_guards(path: Path) -> None:
+    """Put the append-only triggers back, as a careful attacker would after editing."""
+    from decision.audit.store import _BLOBS, _SCHEMA
+
+    connection = sqlite3.connect(path, isolation_level=None)
+    existing = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    for statement in (_SCHEMA + _BLOBS).split(";\n"):
+        if "CREATE TRIGGER" in statement and statement.split()[2] not in existing:
+            connection.execute(statement.strip() + ";" if not statement.strip().endswith("END") else statement)
+    connection.close()
+
+
 def _set_score(path: Path, score: str, value: float) -> None:
     """Change one score's value in a copied profile (the first `value:` under it)."""
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -210,7 +222,19 @@ def test_record_content(cli, workspace, rulebook):
         assert canonical_json(json.loads(content)) == content
         assert hashlib.sha256((prev_hash + content).encode()).hexdigest() == digest == chain_hash(prev_hash, content)
     data = json.loads(rows[0][0])
-    assert set(data) == set(RunRecord.model_fields) - {"prev_hash", "hash"}
+    assert set(data) == {
+        *("schema", "run_id", "created_at", "by", "command", "args", "params", "tool_version", "cwd"),
+        *("rules_dir", "sheets_dir", "thresholds", "manifest", "results", "results_root", "hypothetical"),
+    }
+    assert data["schema"] == 2
+    # Self-contained: the bytes of every file read are in the store, under their hash.
+    with open_store(workspace / "audit.sqlite") as store:
+        for entry in [*record.inputs, *record.rules]:
+            assert store.blob(entry.sha256) == Path(entry.path).read_bytes()
+            assert entry.size == len(Path(entry.path).read_bytes())
+        assert [r.id for r in record.results] == [
+            json.loads(store.blob(h))["id"] for h in json.loads(store.blob(data["results"]))
+        ]
     assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     meta = dict(connection.execute("SELECT key, value FROM meta"))
     assert meta["application"] == "decision-audit" and meta["last_run"] == "2" and meta["last_hash"] == whatif.hash
@@ -219,6 +243,10 @@ def test_record_content(cli, workspace, rulebook):
         connection.execute("UPDATE runs SET run_by = 'mallory'")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         connection.execute("DELETE FROM runs")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        connection.execute("UPDATE blobs SET size = 0")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        connection.execute("DELETE FROM blobs")
 
 
 # ----------------------------------------------------------------------------- tampering
@@ -230,14 +258,42 @@ def _three_runs(cli) -> None:
     _classify(cli)
 
 
+def _put_blob(db, data: bytes) -> str:
+    import zlib
+
+    sha = hashlib.sha256(data).hexdigest()
+    db.execute("INSERT OR IGNORE INTO blobs VALUES (?, ?, ?)", (sha, len(data), zlib.compress(data)))
+    return sha
+
+
+def _blob(db, sha: str) -> bytes:
+    import zlib
+
+    return zlib.decompress(db.execute("SELECT content FROM blobs WHERE sha256 = ?", (sha,)).fetchone()[0])
+
+
+def _rewritten_content(db, run_id: int, domain: str = "it-programming", category: str = "strong") -> str:
+    """Run ``run_id``'s content with one domain's recorded category changed, the edited
+    result and results list stored as proper blobs (as an attacker with the file would)."""
+    from decision.audit.store import results_merkle_root
+
+    (content,) = db.execute("SELECT content FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+    data = json.loads(content)
+    hashes = json.loads(_blob(db, data["results"]))
+    for index, sha in enumerate(hashes):
+        result = json.loads(_blob(db, sha))
+        if result["id"] == domain:
+            assert result["category"] == "moonshot"
+            result["category"] = category
+            hashes[index] = _put_blob(db, canonical_json(result).encode())
+    data["results"] = _put_blob(db, canonical_json(hashes).encode())
+    data["results_root"] = results_merkle_root(hashes)
+    return canonical_json(data)
+
+
 def _tamper_outcome(db):
     """Turn it-programming's recorded moonshot into strong in run 2."""
-    (content,) = db.execute("SELECT content FROM runs WHERE run_id = 2").fetchone()
-    data = json.loads(content)
-    (result,) = [r for r in data["results"] if r["id"] == "it-programming"]
-    assert result["category"] == "moonshot"
-    result["category"] = "strong"
-    db.execute("UPDATE runs SET content = ? WHERE run_id = 2", (canonical_json(data),))
+    db.execute("UPDATE runs SET content = ? WHERE run_id = 2", (_rewritten_content(db, 2),))
 
 
 def _tamper_delete(db):
@@ -275,19 +331,24 @@ def _tamper_delete_last(db):
 def test_verify_detects_tampering(cli, workspace, tamper, expected):
     _three_runs(cli)
     tamper(_db(workspace / "audit.sqlite"))
+    _restore_guards(workspace / "audit.sqlite")
     result = cli("audit", "verify", "--store", "audit.sqlite")
     assert result.exit_code == 1, result.stdout
     assert "chain: BROKEN" in result.stdout
     for line in expected:
         assert line in result.stdout
     assert result.stderr.startswith("verify FAILED: chain broken at run(s) ")
+    # What is listed from a broken chain may never have happened: log and show exit 1.
     log = cli("audit", "log", "--store", "audit.sqlite")
-    assert log.exit_code == 0 and "chain BROKEN at run(s)" in log.stdout
+    assert log.exit_code == 1 and "chain BROKEN at run(s)" in log.stdout
+    assert "the chain is BROKEN" in log.stderr
+    assert cli("audit", "show", "1", "--store", "audit.sqlite").exit_code == 1
 
 
 def test_edited_outcome_is_also_not_reproduced(cli, workspace):
     _three_runs(cli)
     _tamper_outcome(_db(workspace / "audit.sqlite"))
+    _restore_guards(workspace / "audit.sqlite")
     result = cli("audit", "verify", "2", "--store", "audit.sqlite", "-f", "json")
     assert result.exit_code == 1
     report = json.loads(result.stdout)
@@ -314,15 +375,16 @@ def test_verify_one_run_and_chain_only(cli, workspace):
 
 
 def test_changed_input_file_reported_with_outcome_now(cli, workspace):
+    # The record reproduces from what it stored; the edit is information, with its effect.
     _classify(cli)
     _set_score(workspace / "domains" / "semiconductors.yaml", "economic", 4)
     result = cli("audit", "verify", "--store", "audit.sqlite")
-    assert result.exit_code == 1
-    assert "run 1 (classify" in result.stdout and "OUTCOMES DIFFER" in result.stdout
-    assert "profile domains/semiconductors.yaml: sha256 " in result.stdout
-    assert "semiconductors: recorded ecosystem-gap (VL05), now strong (VL01)" in result.stdout
-    assert "11 of 12 domain results identical" in result.stdout
-    assert "verify FAILED: outcomes not reproduced in run(s) 1" in result.stderr
+    assert result.exit_code == 0, result.stdout
+    assert "run 1 (classify" in result.stdout and "reproduced from its stored inputs: 12 of 12" in result.stdout
+    assert "since run 1 (information only):" in result.stdout
+    assert "profile domains/semiconductors.yaml changed (sha256 " in result.stdout
+    assert "semiconductors: the outcome would now be strong (VL01) (recorded ecosystem-gap (VL05))" in result.stdout
+    assert "verify passed: chain intact, 1 runs reproduced (files changed since run(s) 1: see above)" in result.stdout
 
 
 def test_changed_input_with_same_outcome_passes_with_notice(cli, workspace):
@@ -331,9 +393,8 @@ def test_changed_input_with_same_outcome_passes_with_notice(cli, workspace):
     path.write_text(path.read_text(encoding="utf-8") + "# a comment added later\n", encoding="utf-8")
     result = cli("audit", "verify", "--store", "audit.sqlite")
     assert result.exit_code == 0, result.stdout
-    assert "reproduced, but input files changed since the run" in result.stdout
-    assert "profile domains/pharma.yaml: sha256 " in result.stdout
-    assert "(input files changed since run(s) 1; outcomes identical)" in result.stdout
+    assert "profile domains/pharma.yaml changed (sha256 " in result.stdout
+    assert "on the files now every outcome would be the same" in result.stdout
 
 
 def test_changed_rules_and_missing_file(cli, workspace):
@@ -342,11 +403,11 @@ def test_changed_rules_and_missing_file(cli, workspace):
     thresholds.write_text(thresholds.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     (workspace / "domains" / "food.yaml").unlink()
     result = cli("audit", "verify", "--store", "audit.sqlite")
-    assert result.exit_code == 1
-    assert "rules rules/thresholds.yaml: sha256 " in result.stdout
-    assert "profile domains/food.yaml: missing now" in result.stdout
-    assert "CANNOT RE-RUN" in result.stdout
-    assert "no such file or folder" in result.stdout
+    assert result.exit_code == 0, result.stdout
+    assert "reproduced from its stored inputs" in result.stdout
+    assert "rules rules/thresholds.yaml changed (sha256 " in result.stdout
+    assert "profile domains/food.yaml is gone" in result.stdout
+    assert "the files now cannot be run:" in result.stdout and "no such file or folder" in result.stdout
 
 
 # ----------------------------------------------------------------------------- domain history
@@ -444,7 +505,8 @@ def _newer_schema(path: Path) -> None:
         (_foreign_database, "a SQLite database, but not a decision audit store (its tables: invoices)"),
         (
             _newer_schema,
-            "written by a newer version of decision (audit schema 2; this version reads schema 1): "
+            f"written by a newer version of decision (audit schema {SCHEMA_VERSION + 1}; "
+            f"this version reads schema {SCHEMA_VERSION}): "
             "upgrade decision to read it",
         ),
     ],
@@ -492,16 +554,16 @@ def test_library_refuses_foreign_file(tmp_path):
 # ----------------------------------------------------------------------------- concurrency
 
 
-def _writer(path: str, content: dict, count: int, start) -> None:
+def _writer(path: str, content: dict, blobs: dict, count: int, start) -> None:
     start.wait()
     for index in range(count):
         with open_store(path, create=True) as store:
-            store.append({**content, "by": f"{content['by']}-{index}"})
+            store.append({**content, "by": f"{content['by']}-{index}"}, blobs)
 
 
 def test_two_processes_writing_at_once(tmp_path, rulebook):
     profiles = load_profiles([DOMAINS_DIR], rulebook)
-    content = run_content(
+    content, blobs = run_content(
         command="classify",
         args=[],
         params={},
@@ -513,7 +575,9 @@ def test_two_processes_writing_at_once(tmp_path, rulebook):
     path = str(tmp_path / "audit.sqlite")  # created by whichever writer comes first
     context = multiprocessing.get_context("spawn")
     start = context.Event()
-    writers = [context.Process(target=_writer, args=(path, {**content, "by": name}, 20, start)) for name in ("a", "b")]
+    writers = [
+        context.Process(target=_writer, args=(path, {**content, "by": name}, blobs, 20, start)) for name in ("a", "b")
+    ]
     for writer in writers:
         writer.start()
     start.set()

@@ -313,7 +313,7 @@ def store(tmp_path, two_folders, rules_copy) -> Path:
             rulebook = load_rulebook(rules)
             profiles = load_profiles([folder], rulebook)
             results = classify_all(profiles, rulebook)
-            content = run_content(
+            content, blobs = run_content(
                 command="classify",
                 args=[str(folder)],
                 params={},
@@ -322,7 +322,7 @@ def store(tmp_path, two_folders, rules_copy) -> Path:
                 results=results,
                 by="tester",
             )
-            opened.append(content)
+            opened.append(content, blobs)
     return path
 
 

@@ -36,22 +36,39 @@ Library API (stable: other commands build on it)
     participants' sheet files), ``prev_hash``, ``hash``. ``RunRecord.result(id)`` finds
     one domain's result.
 
-File format (schema version 1)
+File format (schema version 2)
 ------------------------------
-``PRAGMA user_version`` = 1 and a ``meta`` table (``application`` =
-``decision-audit``, ``schema_version``, ``last_run``, ``last_hash``). Table ``runs``
-holds one row per run: ``run_id`` (the sequence number), ``content`` (the canonical JSON
-of every field above except ``prev_hash`` and ``hash``: keys sorted, no whitespace,
-UTF-8, no NaN), ``prev_hash`` and ``hash``, plus copies of ``created_at``, ``run_by`` and
-``command`` for queries. ``hash = sha256(prev_hash + content)`` over the UTF-8 bytes,
-hex; the first run's ``prev_hash`` is 64 zeros. The stored ``content`` text is what is
-hashed, so verification never depends on re-serialising it. Triggers refuse UPDATE and
-DELETE on ``runs``; ``meta.last_run``/``last_hash`` make a deleted last run visible.
+``PRAGMA user_version`` = 2 and a ``meta`` table (``application`` =
+``decision-audit``, ``schema_version``, ``store_id`` (a UUID naming the store in
+checkpoints), ``last_run``, ``last_hash``). Table ``runs`` holds one row per run:
+``run_id`` (the sequence number), ``content`` (canonical JSON: keys sorted, no
+whitespace, UTF-8, no NaN), ``prev_hash`` and ``hash``, plus copies of ``created_at``,
+``run_by`` and ``command`` for queries. ``hash = sha256(prev_hash + content)`` over the
+UTF-8 bytes, hex; the first run's ``prev_hash`` is 64 zeros. The stored ``content`` text
+is what is hashed, so verification never depends on re-serialising it.
+
+Table ``blobs`` holds content by its SHA-256 (``sha256``, ``size``, ``content``
+zlib-compressed): every profile, rules and sheet file a run read, byte for byte, each
+domain's result (canonical JSON), and the lists that tie them to a run. A blob read by 20
+runs is stored once. A schema-2 run's content names them by hash: ``manifest`` (the files
+read: ``kind``, ``path`` (absolute), ``shown`` (as the results name it), ``sha256``),
+``results`` and ``hypothetical`` (the result hashes, in order) and ``results_root``
+(the Merkle root over the result hashes, for one-domain proofs). Since the hashes are in
+the hashed content, the chain covers every blob a run names. Runs of schema 1 (before
+inputs were stored) keep their content as it was: every result inline, files by path and
+SHA-256 only.
+
+Triggers refuse UPDATE and DELETE on ``runs`` and ``blobs``;
+``meta.last_run``/``last_hash`` make a deleted last run visible. Opening a schema-1 store
+for recording migrates it in place (adds ``blobs``, a ``store_id``, schema 2); its runs
+and their hashes are untouched.
 
 Writes happen in one ``BEGIN IMMEDIATE`` transaction that reads the last run, assigns
-the next ``run_id`` and time, and inserts; a busy timeout makes a second writer wait
-for the first instead of failing, so concurrent runs never lose a record or fork the
-chain. The rollback journal (SQLite's default) keeps the store a single file.
+the next ``run_id`` and time, inserts the blobs and the run; a busy timeout makes a
+second writer wait for the first instead of failing, so concurrent runs never lose a
+record or fork the chain. The rollback journal (SQLite's default) keeps the store a
+single file; a writer killed mid-run leaves a journal that the next opening rolls back
+(the killed run is absent, never half there).
 """
 
 from __future__ import annotations
@@ -61,18 +78,21 @@ import json
 import os
 import re
 import sqlite3
+import uuid
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from decision.errors import DecisionError
 from decision.model.result import DomainResult, ThresholdUsed
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_SCHEMAS = (1, 2)
 APPLICATION = "decision-audit"
 GENESIS_HASH = "0" * 64
 DEFAULT_STORE = "decision-audit.sqlite"
@@ -98,6 +118,18 @@ BEGIN SELECT RAISE(ABORT, 'decision audit store: runs are append-only'); END;
 CREATE TRIGGER runs_no_delete BEFORE DELETE ON runs
 BEGIN SELECT RAISE(ABORT, 'decision audit store: runs are append-only'); END;
 """
+_BLOBS = """
+CREATE TABLE blobs (
+    sha256  TEXT PRIMARY KEY,
+    size    INTEGER NOT NULL,
+    content BLOB NOT NULL
+);
+CREATE TRIGGER blobs_no_update BEFORE UPDATE ON blobs
+BEGIN SELECT RAISE(ABORT, 'decision audit store: blobs are append-only'); END;
+CREATE TRIGGER blobs_no_delete BEFORE DELETE ON blobs
+BEGIN SELECT RAISE(ABORT, 'decision audit store: blobs are append-only'); END;
+"""
+GUARD_TRIGGERS = ("runs_no_update", "runs_no_delete", "blobs_no_update", "blobs_no_delete")
 
 
 class AuditStoreError(DecisionError):
@@ -105,16 +137,21 @@ class AuditStoreError(DecisionError):
 
 
 class FileDigest(BaseModel):
-    """One file a run read: its absolute path and the SHA-256 of its bytes then."""
+    """One file a run read: its absolute path and the SHA-256 of its bytes then; for
+    schema-2 runs also how results name it (``shown``) and its size (its bytes are a blob)."""
 
     model_config = ConfigDict(frozen=True)
 
     path: str
     sha256: str
+    shown: str | None = None
+    size: int | None = None
 
 
 class RunRecord(BaseModel):
     """One recorded run (see the module docstring for every field)."""
+
+    model_config = ConfigDict(populate_by_name=True)
 
     run_id: int
     created_at: str
@@ -134,6 +171,16 @@ class RunRecord(BaseModel):
     sheets_dir: str | None = None
     prev_hash: str
     hash: str
+    # Schema 2: the inputs' bytes are in the store; the result hashes, in order, and their root.
+    schema_version: int = Field(1, alias="schema")
+    result_hashes: list[str] = []
+    results_root: str | None = None
+    content: str = ""  # the hashed text of the run, as stored
+
+    @property
+    def self_contained(self) -> bool:
+        """True when the run's input files are stored with it (schema 2)."""
+        return self.schema_version >= 2
 
     def result(self, domain_id: str) -> DomainResult | None:
         """This run's result for one domain (None when the run did not classify it)."""
@@ -210,6 +257,24 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+def sha256_hex(data: bytes) -> str:
+    """The SHA-256 of bytes, hex."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def result_bytes(result: DomainResult | dict[str, Any]) -> bytes:
+    """The stored form of one domain's result: its canonical JSON, UTF-8."""
+    data = result if isinstance(result, dict) else result.model_dump(mode="json")
+    return canonical_json(data).encode("utf-8")
+
+
+def results_merkle_root(result_hashes: Sequence[str]) -> str:
+    """The Merkle root over a run's result hashes (leaves: the 32 bytes of each hash)."""
+    from decision.audit.merkle import root
+
+    return root([bytes.fromhex(h) for h in result_hashes]).hex()
+
+
 def _shell_word(text: str) -> str:
     if text and re.fullmatch(r"[A-Za-z0-9_./=:+,@%-]+", text):
         return text
@@ -240,7 +305,11 @@ def open_store(path: str | Path, *, create: bool = False) -> AuditStore:
         if create:
             connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
         else:
-            uri = path.resolve().as_uri() + "?mode=ro"
+            # Read-only commands never write, but open a writable file read-write: a writer
+            # killed mid-run leaves a hot journal that only a read-write connection may roll
+            # back; read-only, SQLite would refuse every read until the next writer came.
+            writable = os.access(path, os.W_OK) and os.access(path.resolve().parent, os.W_OK)
+            uri = path.resolve().as_uri() + ("?mode=rw" if writable else "?mode=ro")
             connection = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
     except sqlite3.Error as exc:
         raise AuditStoreError(f"{path}: cannot open the audit store: {_sqlite_message(exc)}") from None
@@ -263,6 +332,9 @@ class AuditStore:
         self.path = path
         self._db = connection
         self._writable = writable
+        self.schema_version = SCHEMA_VERSION
+        self._blob_cache: dict[str, bytes] = {}
+        self._result_cache: dict[str, DomainResult] = {}
         self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
 
     def __enter__(self) -> AuditStore:
@@ -289,6 +361,8 @@ class AuditStore:
             self._create_schema()
             return
         self._check_identity(version, tables)
+        if create and version < SCHEMA_VERSION:
+            self._migrate()
 
     def _create_schema(self) -> None:
         db = self._db
@@ -299,7 +373,7 @@ class AuditStore:
                 db.execute("ROLLBACK")
                 self._check_identity(db.execute("PRAGMA user_version").fetchone()[0], self._tables())
                 return
-            for statement in _SCHEMA.split(";\n"):
+            for statement in (_SCHEMA + _BLOBS).split(";\n"):
                 if statement.strip():
                     db.execute(statement)
             from importlib.metadata import PackageNotFoundError, version
@@ -317,9 +391,32 @@ class AuditStore:
                     ("created_by_tool", f"decision {tool}"),
                     ("last_run", "0"),
                     ("last_hash", GENESIS_HASH),
+                    ("store_id", str(uuid.uuid4())),
                 ],
             )
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+
+    def _migrate(self) -> None:
+        """Schema 1 -> 2, in place: add the blobs table and a store id. Runs are untouched."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version == 1:
+                for statement in _BLOBS.split(";\n"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', ?)", (str(uuid.uuid4()),))
+                db.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+                )
+                db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('migrated_at', ?)", (utc_now(),))
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
@@ -344,8 +441,9 @@ class AuditStore:
                 f"{self.path}: written by a newer version of decision (audit schema {version}; "
                 f"this version reads schema {SCHEMA_VERSION}): upgrade decision to read it"
             )
-        if version != SCHEMA_VERSION:
+        if version not in READABLE_SCHEMAS:
             raise AuditStoreError(f"{self.path}: not a decision audit store (schema version {version})")
+        self.schema_version = version
 
     # -- reading
 
@@ -364,20 +462,82 @@ class AuditStore:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else row[0]
 
-    @staticmethod
-    def _record(row: _Row, path: Path) -> RunRecord:
+    # -- blobs
+
+    def blob(self, sha256: str) -> bytes:
+        """The bytes stored under ``sha256``, checked against it."""
+        if sha256 in self._blob_cache:
+            return self._blob_cache[sha256]
+        try:
+            row = self._db.execute("SELECT size, content FROM blobs WHERE sha256 = ?", (sha256,)).fetchone()
+        except sqlite3.Error as exc:
+            raise AuditStoreError(f"{self.path}: cannot read blob {sha256[:12]}: {_sqlite_message(exc)}") from None
+        if row is None:
+            raise AuditStoreError(f"{self.path}: blob {sha256[:12]}... is missing (deleted?)")
+        try:
+            data = zlib.decompress(row[1])
+        except (zlib.error, TypeError):
+            raise AuditStoreError(f"{self.path}: blob {sha256[:12]}... is corrupt (cannot be decompressed)") from None
+        if sha256_hex(data) != sha256 or len(data) != row[0]:
+            raise AuditStoreError(f"{self.path}: blob {sha256[:12]}... does not match its hash (edited)")
+        self._blob_cache[sha256] = data
+        return data
+
+    def _json_blob(self, sha256: str) -> Any:
+        try:
+            return json.loads(self.blob(sha256))
+        except ValueError:
+            raise AuditStoreError(f"{self.path}: blob {sha256[:12]}... is not JSON") from None
+
+    def stored_result(self, sha256: str) -> DomainResult:
+        """One stored domain result (parsed once per store, however many runs share it)."""
+        if sha256 not in self._result_cache:
+            try:
+                self._result_cache[sha256] = DomainResult.model_validate(self._json_blob(sha256))
+            except ValidationError as exc:
+                first = str(exc).splitlines()[0]
+                raise AuditStoreError(f"{self.path}: result {sha256[:12]}... cannot be read ({first})") from None
+        return self._result_cache[sha256]
+
+    # -- records
+
+    def _record(self, row: _Row) -> RunRecord:
         try:
             data = json.loads(row.content)
             if not isinstance(data, dict):
                 raise ValueError("not a JSON object")
-            return RunRecord.model_validate({**data, "prev_hash": row.prev_hash, "hash": row.hash})
+            if data.get("schema", 1) >= 2:
+                data = self._resolve(data)
+            return RunRecord.model_validate(
+                {**data, "prev_hash": row.prev_hash, "hash": row.hash, "content": row.content}
+            )
         except (ValueError, ValidationError) as exc:
             first = str(exc).splitlines()[0]
-            raise AuditStoreError(f"{path}: run {row.run_id} cannot be read ({first})") from None
+            raise AuditStoreError(f"{self.path}: run {row.run_id} cannot be read ({first})") from None
+
+    def _resolve(self, data: dict[str, Any]) -> dict[str, Any]:
+        """A schema-2 content with its blob references replaced by what they name."""
+        manifest = self._json_blob(data["manifest"])
+        if not isinstance(manifest, list):
+            raise ValueError("its manifest is not a list")
+        files: dict[str, list[dict[str, Any]]] = {"profile": [], "rules": [], "sheet": []}
+        for entry in manifest:
+            files[entry["kind"]].append({k: entry[k] for k in ("path", "sha256", "shown", "size")})
+        hashes = self._json_blob(data["results"])
+        hypothetical = self._json_blob(data["hypothetical"])
+        return {
+            **data,
+            "inputs": files["profile"],
+            "rules": files["rules"],
+            "sheets": files["sheet"],
+            "results": [self.stored_result(h) for h in hashes],
+            "hypothetical": [self.stored_result(h) for h in hypothetical],
+            "result_hashes": hashes,
+        }
 
     def records(self) -> list[RunRecord]:
         """Every run, oldest first."""
-        return [self._record(row, self.path) for row in self._rows()]
+        return [self._record(row) for row in self._rows()]
 
     def get(self, run_id: int) -> RunRecord:
         """One run by its id."""
@@ -392,20 +552,32 @@ class AuditStore:
             ids = [r[0] for r in self._db.execute("SELECT run_id FROM runs ORDER BY run_id")]
             have = f"runs {ids[0]}-{ids[-1]}" if ids else "no runs"
             raise AuditStoreError(f"{self.path}: no run {run_id} (the store holds {have})")
-        return self._record(_Row(*row), self.path)
+        return self._record(_Row(*row))
 
     def run_ids(self) -> list[int]:
         """The ids of every run, ascending."""
         return [r[0] for r in self._db.execute("SELECT run_id FROM runs ORDER BY run_id")]
 
+    def store_id(self) -> str:
+        """The store's name in checkpoints (a UUID; a schema-1 store read without
+        migrating is named after its creation time)."""
+        stored = self._meta("store_id")
+        if stored:
+            return stored
+        return "schema1-" + sha256_hex((self._meta("created_at") or "").encode())[:16]
+
     # -- writing
 
-    def append(self, content: dict[str, Any]) -> RunRecord:
-        """Append one run. ``content`` holds every RunRecord field except ``run_id``,
-        ``created_at``, ``prev_hash`` and ``hash``, which are assigned here, inside the
-        writing transaction."""
+    def append(self, content: dict[str, Any], blobs: dict[str, bytes] | None = None) -> RunRecord:
+        """Append one run. ``content`` holds every field of the stored content except
+        ``run_id`` and ``created_at``, which are assigned here, inside the writing
+        transaction; ``blobs`` the bytes it names by hash (stored once each)."""
         if not self._writable:
             raise AuditStoreError(f"{self.path}: opened read-only")
+        blobs = blobs or {}
+        for sha, data in blobs.items():
+            if sha256_hex(data) != sha:
+                raise AuditStoreError(f"{self.path}: refusing a blob whose bytes do not match its hash")
         db = self._db
         try:
             db.execute("BEGIN IMMEDIATE")
@@ -415,8 +587,14 @@ class AuditStore:
                 data = {**content, "run_id": run_id, "created_at": utc_now()}
                 text = canonical_json(data)
                 digest = chain_hash(prev_hash, text)
+                for sha, raw in blobs.items():
+                    db.execute(
+                        "INSERT OR IGNORE INTO blobs (sha256, size, content) VALUES (?, ?, ?)",
+                        (sha, len(raw), zlib.compress(raw, 6)),
+                    )
+                row = _Row(run_id, data["created_at"], data["by"], data["command"], text, prev_hash, digest)
                 # Never write what cannot be read back.
-                record = RunRecord.model_validate({**json.loads(text), "prev_hash": prev_hash, "hash": digest})
+                record = self._record(row)
                 db.execute(
                     "INSERT INTO runs (run_id, created_at, run_by, command, content, prev_hash, hash)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -433,9 +611,50 @@ class AuditStore:
                 raise
         except sqlite3.Error as exc:
             raise AuditStoreError(f"{self.path}: cannot record the run: {_sqlite_message(exc)}") from None
-        except ValidationError as exc:
-            raise AuditStoreError(f"{self.path}: refusing an invalid run record: {exc}") from None
         return record
+
+    # -- anchoring
+
+    def record_hashes(self, upto: int | None = None) -> list[str]:
+        """The stored hash of every run 1..``upto`` (all when None), in order."""
+        return [row.hash for row in self._rows(upto)]
+
+    def checkpoint(self):
+        """A checkpoint of the store as it is now (see ``decision.audit.checkpoint``)."""
+        from decision.audit.checkpoint import Checkpoint
+        from decision.audit.merkle import root
+
+        hashes = self.record_hashes()
+        return Checkpoint(
+            store=self.store_id(),
+            runs=len(hashes),
+            head=hashes[-1] if hashes else GENESIS_HASH,
+            root=root([bytes.fromhex(h) for h in hashes]).hex(),
+            time=utc_now(),
+        )
+
+    def extends(self, checkpoint) -> list[str]:
+        """Why the store does not extend ``checkpoint`` (empty when it does): the first
+        ``checkpoint.runs`` runs must have the same head and Merkle root."""
+        from decision.audit.merkle import root
+
+        problems = []
+        if checkpoint.store != self.store_id():
+            problems.append(f"the checkpoint is of store {checkpoint.store}, this store is {self.store_id()}")
+        hashes = self.record_hashes(checkpoint.runs)
+        if len(hashes) < checkpoint.runs:
+            problems.append(f"the checkpoint counts {checkpoint.runs} runs, the store holds {len(hashes)} (truncated)")
+            return problems
+        head = hashes[-1] if hashes else GENESIS_HASH
+        if head != checkpoint.head:
+            problems.append(f"run {checkpoint.runs} has hash {head[:12]}..., the checkpoint {checkpoint.head[:12]}...")
+        got = root([bytes.fromhex(h) for h in hashes]).hex()
+        if got != checkpoint.root:
+            problems.append(
+                f"the root over runs 1-{checkpoint.runs} is {got[:12]}..., the checkpoint's {checkpoint.root[:12]}... "
+                "(a run before the checkpoint was rewritten, or the store forked)"
+            )
+        return problems
 
     # -- verifying
 
@@ -447,7 +666,8 @@ class AuditStore:
         naming another run id, broken links).
         """
         rows = self._rows(upto)
-        problems: list[ChainProblem] = []
+        problems: list[ChainProblem] = self._store_problems()
+        checked: set[str] = set()
         expected_id, expected_prev = 1, GENESIS_HASH
         previous_id: int | None = None
         for row in rows:
@@ -488,6 +708,9 @@ class AuditStore:
                 for key, value in columns.items():
                     if data.get(key) != value:
                         say(ChainProblem(row.run_id, f"its {key} column does not match its content"))
+                if data.get("schema", 1) >= 2:
+                    for message in self._blob_problems(data, checked):
+                        say(ChainProblem(row.run_id, message))
             expected_id, expected_prev, previous_id = row.run_id + 1, row.hash, row.run_id
         if upto is None:
             last_run, last_hash = self._meta("last_run"), self._meta("last_hash")
@@ -504,6 +727,59 @@ class AuditStore:
         head = rows[-1].hash if rows else GENESIS_HASH
         return ChainReport(runs=len(rows), head_hash=head, problems=problems)
 
+    def _store_problems(self) -> list[ChainProblem]:
+        """Problems of the store as a whole (run 0): guards removed, schema marks that disagree."""
+        problems = []
+        triggers = {name for (name,) in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        expected = GUARD_TRIGGERS if self.schema_version >= 2 else GUARD_TRIGGERS[:2]
+        missing = [name for name in expected if name not in triggers]
+        if missing:
+            problems.append(
+                ChainProblem(0, f"the guard triggers {', '.join(missing)} are missing: rows could be edited unseen")
+            )
+        recorded = self._meta("schema_version")
+        if recorded != str(self.schema_version):
+            problems.append(
+                ChainProblem(0, f"the schema version says {self.schema_version}, the meta table {recorded}")
+            )
+        return problems
+
+    def _blob_problems(self, data: dict[str, Any], checked: set[str]) -> list[str]:
+        """What is wrong with the blobs a schema-2 run names (each blob checked once)."""
+        problems: list[str] = []
+
+        def check(sha: Any, what: str) -> bytes | None:
+            if not isinstance(sha, str):
+                problems.append(f"its {what} is not a hash")
+                return None
+            try:
+                data_bytes = self.blob(sha)
+            except AuditStoreError as exc:
+                problems.append(f"its {what}: {str(exc).split(': ', 1)[-1]}")
+                return None
+            checked.add(sha)
+            return data_bytes
+
+        lists = {}
+        for name in ("manifest", "results", "hypothetical"):
+            raw = check(data.get(name), name)
+            try:
+                lists[name] = json.loads(raw) if raw is not None else None
+            except ValueError:
+                problems.append(f"its {name} is not JSON")
+                lists[name] = None
+        for entry in lists.get("manifest") or []:
+            sha = entry.get("sha256") if isinstance(entry, dict) else None
+            if sha not in checked:
+                check(sha, f"stored file {entry.get('shown') or entry.get('path')}")
+        for name in ("results", "hypothetical"):
+            for sha in lists.get(name) or []:
+                if sha not in checked:
+                    check(sha, "stored result")
+        if lists.get("results") is not None and data.get("results_root") != results_merkle_root(lists["results"]):
+            problems.append("its results_root does not match its results")
+        return problems
+
 
 # ----------------------------------------------------------------------------- recording
 
@@ -519,8 +795,9 @@ def run_content(
     by: str,
     hypothetical: Iterable[DomainResult] = (),
     sheets=None,
-) -> dict[str, Any]:
-    """What :meth:`AuditStore.append` stores for one run, hashing every file now.
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """What :meth:`AuditStore.append` stores for one run: its content and the blobs it
+    names, reading every input file now.
 
     ``rulebook`` is the :class:`~decision.inputs.rulebook.Rulebook` in force (thresholds
     overridden), ``profiles`` the :class:`~decision.inputs.profiles.DomainProfile` objects read,
@@ -532,93 +809,68 @@ def run_content(
         tool_version = version("decision")
     except PackageNotFoundError:
         tool_version = "unknown"
+    blobs: dict[str, bytes] = {}
 
-    def digests(paths: Iterable[str]) -> list[dict[str, str]]:
-        out, seen = [], set()
-        for raw in paths:
-            path = os.path.abspath(raw)
-            if path in seen:
-                continue
-            seen.add(path)
-            sha = file_sha256(path)
-            if sha is None:
-                raise AuditStoreError(f"{raw}: cannot read the file to record its SHA-256")
-            out.append({"path": path, "sha256": sha})
-        return out
+    def keep(data: bytes) -> str:
+        sha = sha256_hex(data)
+        blobs[sha] = data
+        return sha
 
+    manifest: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+
+    def read(kind: str, raw: str, shown: str) -> str:
+        path = os.path.abspath(raw)
+        if (kind, path) in seen:
+            return ""
+        seen.add((kind, path))
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise AuditStoreError(f"{raw}: cannot read the file to record it ({exc.strerror})") from None
+        sha = keep(data)
+        manifest.append({"kind": kind, "path": path, "shown": shown, "sha256": sha, "size": len(data)})
+        return sha
+
+    for profile in profiles:
+        read("profile", profile.file, profile.file)
     rules_dir = Path(rulebook.directory)
+    for name, loaded in rulebook.file_digests.items():
+        # The rules files as loaded must be the ones stored now (a file edited in between is refused).
+        if read("rules", str(rules_dir / name), name) != loaded:
+            raise AuditStoreError(f"{rules_dir / name}: changed while the run was in progress; run it again")
+    sheets_dir = None
+    if sheets is not None:
+        sheets_dir = os.path.abspath(sheets.directory)
+        for sheet in sheets.sheets:
+            read("sheet", sheet.file, sheet.file)
+    result_hashes = [keep(result_bytes(r)) for r in results]
+    hypothetical_hashes = [keep(result_bytes(r)) for r in hypothetical]
     content: dict[str, Any] = {
+        "schema": 2,
         "by": by,
         "command": command,
         "args": list(args),
         "params": params,
         "tool_version": tool_version,
         "cwd": os.getcwd(),
-        "inputs": digests(p.file for p in profiles),
-        "rules": digests(str(rules_dir / name) for name in rulebook.file_digests),
         "rules_dir": os.path.abspath(rules_dir),
+        "sheets_dir": sheets_dir,
         "thresholds": {
             name: ThresholdUsed(
                 value=t.value, op=t.op, origin=t.origin, meaning=t.meaning, interpretation=t.interpretation
             ).model_dump(mode="json")
             for name, t in rulebook.thresholds.items()
         },
-        "results": [r.model_dump(mode="json") for r in results],
-        "hypothetical": [r.model_dump(mode="json") for r in hypothetical],
-        "sheets": [],
-        "sheets_dir": None,
+        "manifest": keep(canonical_json(manifest).encode("utf-8")),
+        "results": keep(canonical_json(result_hashes).encode("utf-8")),
+        "results_root": results_merkle_root(result_hashes),
+        "hypothetical": keep(canonical_json(hypothetical_hashes).encode("utf-8")),
     }
-    # The rules files as loaded must be the ones hashed now (a file edited in between is refused).
-    for entry, sha in zip(content["rules"], rulebook.file_digests.values(), strict=True):
-        if entry["sha256"] != sha:
-            raise AuditStoreError(f"{entry['path']}: changed while the run was in progress; run it again")
-    if sheets is not None:
-        content["sheets"] = digests(sheet.file for sheet in sheets.sheets)
-        content["sheets_dir"] = os.path.abspath(sheets.directory)
-    return content
+    return content, blobs
 
 
-# ----------------------------------------------------------------------------- re-running
-
-
-FileKind = Literal["profile", "rules", "sheet"]
-
-
-class FileChange(BaseModel):
-    """A recorded file whose bytes differ now (``now`` None: missing or unreadable; ``recorded``
-    None: a file the run did not read but a run now would)."""
-
-    kind: FileKind
-    path: str
-    recorded: str | None
-    now: str | None
-
-
-class DomainCheck(BaseModel):
-    """One domain: the recorded outcome against the outcome now."""
-
-    id: str
-    recorded: str | None  # "ecosystem-gap (VL05)"; None for a domain only the re-run has
-    now: str | None  # None when the re-run has no result for it
-    same: bool
-    differences: list[str]  # top-level result fields that differ ("category", "path", ...)
-
-
-class Reproduction(BaseModel):
-    """Re-running one recorded run under its recorded inputs, rules and thresholds."""
-
-    run_id: int
-    command: str
-    status: Literal["reproduced", "reproduced, inputs changed", "differs", "cannot re-run"]
-    changed_files: list[FileChange]
-    domains: list[DomainCheck]
-    error: str | None = None
-    tool_version: str  # the one recorded
-    tool_version_now: str
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("reproduced", "reproduced, inputs changed")
+# ----------------------------------------------------------------------------- labels
 
 
 def outcome_label(result: DomainResult | None) -> str | None:
@@ -631,154 +883,6 @@ def outcome_label(result: DomainResult | None) -> str | None:
 
 def _absolute(path: str, cwd: str) -> str:
     return os.path.normpath(os.path.join(cwd, path))
-
-
-def _comparable(result: DomainResult, cwd: str) -> dict[str, Any]:
-    """The result as JSON, with its file paths made absolute (they are shown relative to
-    the working folder, which may differ between the run and the re-run)."""
-
-    def absolute(location: str | None) -> str | None:
-        if not location:
-            return location
-        match = re.fullmatch(r"(.*):(\d+)", location)
-        return f"{_absolute(match[1], cwd)}:{match[2]}" if match else _absolute(location, cwd)
-
-    data = result.model_dump(mode="json")
-    # Which engine walked the tree is not part of the outcome: the engines are proven to
-    # agree (decision rules check --engines), and a record made with durable-rules must
-    # verify where only zen-engine runs.
-    data.pop("engine", None)
-    data["file"] = _absolute(data["file"], cwd)
-    for group in ("scores", "factors"):
-        for entry in data[group].values():
-            entry["location"] = absolute(entry.get("location"))
-            derivation = entry.get("derivation") or {}
-            for figure in (*derivation.get("inputs", []), *derivation.get("unavailable", [])):
-                figure["location"] = absolute(figure.get("location"))
-    return data
-
-
-def _rerun(record: RunRecord) -> tuple[list[DomainResult], list[DomainResult], dict[str, str]]:
-    """The recorded command again, on the recorded files, rules folder and thresholds.
-    Returns the results, the hypothetical results, and the rules files' digests now."""
-    from decision.analyses.margins import with_fragility
-    from decision.engine.walk import Engine, classify_all
-    from decision.inputs.profiles import load_profiles
-    from decision.inputs.rulebook import load_rulebook
-
-    rulebook = load_rulebook(Path(record.rules_dir))
-    by_origin: dict[str, dict[str, float]] = {}
-    for name, threshold in record.thresholds.items():
-        if threshold.origin != "rules":
-            by_origin.setdefault(threshold.origin, {})[name] = threshold.value
-    for origin, overrides in by_origin.items():
-        rulebook = rulebook.with_thresholds(overrides, origin=origin)
-    profiles = load_profiles([Path(f.path) for f in record.inputs], rulebook)
-    params = record.params
-    if record.command == "classify":
-        return with_fragility(rulebook, profiles, classify_all(profiles, rulebook)), [], rulebook.file_digests
-    if record.command in ("explain", "whatif"):
-        domain_id = params.get("domain_id")
-        matches = [p for p in profiles if p.id == domain_id]
-        if not matches:
-            raise DecisionError(f'no domain with id "{domain_id}" in the recorded files now')
-        if record.command == "explain":
-            result = with_fragility(rulebook, matches, [Engine(rulebook).classify(matches[0])])
-            return result, [], rulebook.file_digests
-        from decision.analyses.whatif import whatif
-        from decision.inputs.overrides import parse_set_options
-
-        answer = whatif(rulebook, matches[0], parse_set_options(params.get("set_"), rulebook))
-        return [answer.before], [answer.after], rulebook.file_digests
-    if record.command == "workshop":
-        from decision.analyses.disagreements import analyse_workshop
-        from decision.inputs.sheets import load_sheets
-
-        if record.sheets_dir is None:
-            raise DecisionError("the record names no sheets folder")
-        loaded = load_sheets(Path(record.sheets_dir), rulebook, [p.id for p in profiles])
-        domains = analyse_workshop(profiles, loaded, rulebook)
-        return [d.result for d in domains], [], rulebook.file_digests
-    raise DecisionError(f'cannot re-run the command "{record.command}"')
-
-
-def _error_text(exc: DecisionError) -> str:
-    lines = str(exc).splitlines() or [type(exc).__name__]
-    more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
-    return lines[0] + more
-
-
-def reproduce(record: RunRecord) -> Reproduction:
-    """Compare the recorded files' SHA-256 with the files now, re-run the record's command
-    on them under its recorded rules folder and thresholds, and compare every result
-    (all fields; paths compared as absolute paths)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        tool_now = version("decision")
-    except PackageNotFoundError:
-        tool_now = "unknown"
-    changed: list[FileChange] = []
-    for kind, entries in (("profile", record.inputs), ("rules", record.rules), ("sheet", record.sheets)):
-        for entry in entries:
-            now = file_sha256(entry.path)
-            if now != entry.sha256:
-                changed.append(FileChange(kind=kind, path=entry.path, recorded=entry.sha256, now=now))
-    if record.sheets_dir is not None and Path(record.sheets_dir).is_dir():
-        recorded_sheets = {f.path for f in record.sheets}
-        for path in sorted(Path(record.sheets_dir).iterdir()):
-            if path.is_file() and path.suffix in (".yaml", ".yml", ".csv") and str(path) not in recorded_sheets:
-                changed.append(FileChange(kind="sheet", path=str(path), recorded=None, now=file_sha256(path)))
-    base = {
-        "run_id": record.run_id,
-        "command": record.command,
-        "changed_files": changed,
-        "tool_version": record.tool_version,
-        "tool_version_now": tool_now,
-    }
-    try:
-        results, hypothetical, rules_now = _rerun(record)
-    except DecisionError as exc:
-        return Reproduction(**base, status="cannot re-run", domains=[], error=_error_text(exc))
-    recorded_rules = record.rules_by_name()
-    for name, sha in rules_now.items():
-        if name not in recorded_rules:
-            path = str(Path(record.rules_dir) / name)
-            changed.append(FileChange(kind="rules", path=path, recorded=None, now=sha))
-    cwd_now = os.getcwd()
-    checks: list[DomainCheck] = []
-    for label, recorded_list, now_list in (
-        ("", record.results, results),
-        ("hypothetical ", record.hypothetical, hypothetical),
-    ):
-        now_by_id = {r.id: r for r in now_list}
-        for old in recorded_list:
-            new = now_by_id.pop(old.id, None)
-            if new is None:
-                checks.append(
-                    DomainCheck(
-                        id=label + old.id, recorded=outcome_label(old), now=None, same=False, differences=["absent"]
-                    )
-                )
-                continue
-            before, after = _comparable(old, record.cwd), _comparable(new, cwd_now)
-            differences = [key for key in before.keys() | after.keys() if before.get(key) != after.get(key)]
-            checks.append(
-                DomainCheck(
-                    id=label + old.id,
-                    recorded=outcome_label(old),
-                    now=outcome_label(new),
-                    same=not differences,
-                    differences=sorted(differences),
-                )
-            )
-        for new in now_by_id.values():
-            checks.append(
-                DomainCheck(id=label + new.id, recorded=None, now=outcome_label(new), same=False, differences=["new"])
-            )
-    same = all(c.same for c in checks)
-    status = "differs" if not same else ("reproduced, inputs changed" if changed else "reproduced")
-    return Reproduction(**base, status=status, domains=checks)
 
 
 # ----------------------------------------------------------------------------- history

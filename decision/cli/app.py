@@ -86,6 +86,11 @@ def classify(
     profiles = load_profile_paths(paths, rulebook)
     # Fragile: one score moved by at most fragile_step (rules/workshop.yaml) changes the outcome.
     results = with_fragility(rulebook, profiles, classify_all(profiles, rulebook))
+    if out is not None and out.exists() and not force:
+        # Checked before recording: a recorded run whose output was refused would be a
+        # record of something nobody saw.
+        raise UsageError(f"{out}: already exists; pass --force to overwrite it")
+    recorded = record_run("classify", rulebook, profiles, results, record=record, store=store, by=by)
     if format is PortfolioFormat.json:
         from decision.renderers.machine import to_json
 
@@ -97,7 +102,7 @@ def classify(
     elif format is PortfolioFormat.markdown:
         from decision.renderers.markdown import portfolio_markdown
 
-        emit(portfolio_markdown(results), out, force)
+        emit(portfolio_markdown(results, recorded), out, force)
     elif format is PortfolioFormat.xlsx:
         if out is None:
             raise UsageError("--format xlsx writes a binary workbook, not to stdout: give --out FILE.xlsx")
@@ -115,7 +120,6 @@ def classify(
             emit(capture.get(), out, force)
         else:
             console.print(portfolio_table(results))
-    record_run("classify", rulebook, profiles, results, record=record, store=store, by=by)
 
 
 @app.command()

@@ -114,8 +114,9 @@ def record_run(
     by: str | None,
     hypothetical=(),
     sheets=None,
-) -> int | None:
-    """Append this run to the audit store when ``record`` is set; return its run id.
+):
+    """Append this run to the audit store when ``record`` is set; return where it is
+    recorded (a :class:`~decision.model.result.RecordBinding`), or None.
 
     Call it once the results are known and before printing them, so that no recorded
     command prints an unrecorded result. Prints ``recorded run N in PATH`` to stderr.
@@ -132,7 +133,7 @@ def record_run(
 
     path = store if store is not None else Path(DEFAULT_STORE)
     args, params = _invocation()
-    content = run_content(
+    content, blobs = run_content(
         command=command,
         args=args,
         params=params,
@@ -143,7 +144,10 @@ def record_run(
         hypothetical=hypothetical,
         sheets=sheets,
     )
+    from decision.model.result import RecordBinding
+
     with open_store(path, create=True) as audit:
-        saved = audit.append(content)
+        saved = audit.append(content, blobs)
+        checkpoint = audit.checkpoint()
     typer.echo(f"recorded run {saved.run_id} in {path}", err=True)
-    return saved.run_id
+    return RecordBinding(run_id=saved.run_id, store=str(path), record_hash=saved.hash, checkpoint=checkpoint.line())

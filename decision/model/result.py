@@ -211,4 +211,21 @@ class ThresholdUsed(BaseModel):
     interpretation: str | None = None
 
 
+class RecordBinding(BaseModel):
+    """Where a printed output's run is recorded, so that the paper can be checked against
+    the audit store later: the run, its record hash, and the store's checkpoint line."""
+
+    run_id: int
+    store: str
+    record_hash: str
+    checkpoint: str
+
+    def facts(self) -> list[tuple[str, str]]:
+        """The binding as label/value pairs for a report header."""
+        return [
+            ("audit record", f"run {self.run_id} in {self.store}, record hash {self.record_hash}"),
+            ("checkpoint", self.checkpoint),
+        ]
+
+
 DomainResult.model_rebuild()

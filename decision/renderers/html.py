@@ -15,7 +15,7 @@ import re
 from html import escape
 
 from decision.inputs.rulebook import Rulebook
-from decision.model.result import DomainResult, Reading, Step
+from decision.model.result import DomainResult, Reading, RecordBinding, Step
 from decision.model.wording import (
     category_text,
     number,
@@ -164,8 +164,10 @@ def _interpretation(text: str | None) -> str:
     return f'<div class="note"><span class="flag">interpretation</span> {_e(text)}</div>'
 
 
-def _header(results: list[DomainResult], rulebook: Rulebook) -> str:
-    facts = "".join(f"<dt>{_e(key)}</dt><dd>{_e(value)}</dd>" for key, value in header_facts(results, rulebook))
+def _header(results: list[DomainResult], rulebook: Rulebook, recorded: RecordBinding | None = None) -> str:
+    facts = "".join(
+        f"<dt>{_e(key)}</dt><dd>{_e(value)}</dd>" for key, value in header_facts(results, rulebook, recorded)
+    )
     return (
         f"<header><h1>{_e(TITLE)}</h1>"
         '<p class="muted">Categories of the decision tree of VARIO (advice of February 2026), with every path '
@@ -407,7 +409,7 @@ def _tree(results: list[DomainResult], rulebook: Rulebook) -> str:
     )
 
 
-def report_html(results: list[DomainResult], rulebook: Rulebook) -> str:
+def report_html(results: list[DomainResult], rulebook: Rulebook, recorded: RecordBinding | None = None) -> str:
     """The whole report as one HTML page: summary, portfolio, thresholds, every domain, the tree."""
     domains = "".join(_domain(r, rulebook) for r in results)
     return (
@@ -416,7 +418,7 @@ def report_html(results: list[DomainResult], rulebook: Rulebook) -> str:
         f'<meta http-equiv="Content-Security-Policy" content="{_e(CSP)}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_e(TITLE)}</title><style>{STYLE}</style></head>\n<body><main>"
-        f"{_header(results, rulebook)}{_contents(results)}{_summary(results, rulebook)}{_portfolio(results)}"
+        f"{_header(results, rulebook, recorded)}{_contents(results)}{_summary(results, rulebook)}{_portfolio(results)}"
         f'{_thresholds(rulebook)}<h2 id="domains">Domains</h2>{domains}{_tree(results, rulebook)}'
         "<footer>Written by <code>decision report</code>. Self-contained: no scripts and no external "
         "resources.</footer>"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decision.model.result import DomainResult
+from decision.model.result import DomainResult, RecordBinding
 from decision.model.wording import category_text, provenance_text, result_derivation_lines, step_text
 
 
@@ -10,8 +10,8 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def portfolio_markdown(results: list[DomainResult]) -> str:
-    """A Markdown table, one row per domain."""
+def portfolio_markdown(results: list[DomainResult], recorded: RecordBinding | None = None) -> str:
+    """A Markdown table, one row per domain; with ``recorded``, where the run is recorded."""
     lines = [
         "| id | name | category | leaf | key reason | warnings | fragile |",
         "|---|---|---|---|---|---|---|",
@@ -22,6 +22,9 @@ def portfolio_markdown(results: list[DomainResult]) -> str:
         fragile = "; ".join(r.fragile) or "-"
         cells = (r.id, r.name, category_text(r), leaf, r.reason, warnings, fragile)
         lines.append("| " + " | ".join(_cell(x) for x in cells) + " |")
+    if recorded is not None:
+        lines.append("")
+        lines.extend(f"- **{key}:** {_cell(value)}" for key, value in recorded.facts())
     return "\n".join(lines) + "\n"
 
 

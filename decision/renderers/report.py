@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from decision.inputs.rulebook import Rulebook
-from decision.model.result import DomainResult
+from decision.model.result import DomainResult, RecordBinding
 from decision.model.wording import number, plural, reading_text
 from decision.renderers.tree_drawing import tree_text
 
@@ -137,8 +137,11 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def header_facts(results: list[DomainResult], rulebook: Rulebook) -> list[tuple[str, str]]:
-    """The facts at the top of the report: what was classified, with which rules."""
+def header_facts(
+    results: list[DomainResult], rulebook: Rulebook, recorded: RecordBinding | None = None
+) -> list[tuple[str, str]]:
+    """The facts at the top of the report: what was classified, with which rules, and
+    (with --record) where the run is recorded."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -153,6 +156,7 @@ def header_facts(results: list[DomainResult], rulebook: Rulebook) -> list[tuple[
         ("thresholds overridden", ", ".join(overridden) if overridden else "none (all from the rules)"),
         ("fragile step", f"{rulebook.workshop.fragile_step:g}"),
         ("written by", tool),
+        *(recorded.facts() if recorded is not None else []),
     ]
 
 
@@ -184,12 +188,12 @@ def _fence(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
-def report_markdown(results: list[DomainResult], rulebook: Rulebook) -> str:
+def report_markdown(results: list[DomainResult], rulebook: Rulebook, recorded: RecordBinding | None = None) -> str:
     """The whole report as Markdown: summary, portfolio table, every domain, the tree."""
     from decision.renderers.markdown import explanation_markdown, portfolio_markdown
 
     out = [f"# {TITLE}", ""]
-    out += [f"- **{key}:** {value}" for key, value in header_facts(results, rulebook)]
+    out += [f"- **{key}:** {markdown_safe(value)}" for key, value in header_facts(results, rulebook, recorded)]
     out += ["", "## Portfolio by category", "", "| category | domains | which |", "|---|---|---|"]
     for group in category_groups(results, rulebook):
         which = ", ".join(f"{r.name} (`{r.id}`)" for r in group.results) or "-"

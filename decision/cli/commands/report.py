@@ -20,6 +20,7 @@ from decision.cli.options import (
     load_profile_paths,
     load_rules,
 )
+from decision.cli.recording import ByOption, RecordOption, StoreOption, record_run
 from decision.errors import UsageError
 
 
@@ -62,6 +63,9 @@ def report(
     threshold: ThresholdOption = None,
     engine: EngineOption = None,
     force: ForceOption = False,
+    record: RecordOption = False,
+    store: StoreOption = None,
+    by: ByOption = None,
 ) -> None:
     """Write the portfolio report: summary by category, every domain explained, and the tree."""
     from decision.analyses.margins import with_fragility
@@ -71,14 +75,18 @@ def report(
     rulebook = load_rules(rules, threshold, engine)
     profiles = load_profile_paths(paths, rulebook)
     results = with_fragility(rulebook, profiles, classify_all(profiles, rulebook))
+    if out.exists() and not force:
+        raise UsageError(f"{out}: already exists; pass --force to overwrite it")
+    # Recorded first, so the report can carry its run number, record hash and checkpoint.
+    recorded = record_run("report", rulebook, profiles, results, record=record, store=store, by=by)
     if chosen is ReportFormat.html:
         from decision.renderers.html import report_html
 
-        text = report_html(results, rulebook)
+        text = report_html(results, rulebook, recorded)
     else:
         from decision.renderers.report import report_markdown
 
-        text = report_markdown(results, rulebook)
+        text = report_markdown(results, rulebook, recorded)
     emit(text, out, force)
 
 
