@@ -358,7 +358,9 @@ def test_show_inputs_and_export_rerun_exactly_what_was_decided(cli, workspace):
     _set_score(workspace / "domains" / "semiconductors.yaml", "economic", 4)  # edited since
     exported = cli("audit", "export", "1", "--out", "run1", "--store", "audit.sqlite")
     assert exported.exit_code == 0, exported.stderr
-    assert (workspace / "run1" / "RERUN.txt").is_file() and (workspace / "run1" / "rules" / "tree.yaml").is_file()
+    assert (workspace / "run1" / "rules" / "tree.yaml").is_file()
+    rerun = (workspace / "run1" / "RERUN.txt").read_text()
+    assert "  decision classify domains --threshold science=4.5 --rules rules\n" in rerun
     assert cli("audit", "export", "1", "--out", "run1", "--store", "audit.sqlite").exit_code == 2
     again = cli(
         "classify", "domains", "--rules", "rules", "--threshold", "science=4.5", "-f", "json", cwd=workspace / "run1"
@@ -530,6 +532,7 @@ def _writer(path: str, content: dict, blobs: dict, count: int, start) -> None:
             store.append({**content, "by": f"{content['by']}-{index}"}, blobs)
 
 
+@pytest.mark.slow
 def test_eight_writers_ten_runs_each(tmp_path, rulebook):
     profiles = load_profiles([DOMAINS_DIR], rulebook)
     content, blobs = run_content(
@@ -578,6 +581,7 @@ while True:
 """
 
 
+@pytest.mark.slow
 def test_a_writer_killed_at_any_moment_leaves_a_store_that_opens_and_verifies(tmp_path, rulebook, run_cli):
     profiles = load_profiles([DOMAINS_DIR], rulebook)
     content, blobs = run_content(

@@ -255,6 +255,13 @@ BILLION_LAUGHS = 'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol",
         (HEAD + "? [a]\n: 1\n", 3, 3, "mapping keys must be plain text"),
         (HEAD + "scores: " + "[" * 200 + "]" * 200 + "\n", 3, 58, "nested more than"),
         (HEAD + "\tscores: {}\n", 3, 1, "tab"),
+        # Scalars PyYAML resolves but cannot build: refused where they stand, not a crash.
+        (HEAD + "as_of: 2023-02-30\n", 3, 8, '"2023-02-30" is not a valid date (quote it to keep it as text)'),
+        (HEAD + "scores:\n  science: !!timestamp abc\n", 4, 12, '"abc" is not a valid date'),
+        (HEAD + 'scores:\n  science: !!int ""\n', 4, 12, '"" is not a valid whole number'),
+        (HEAD + "scores:\n  science: !!float abc\n", 4, 12, '"abc" is not a valid number'),
+        (HEAD + "scores:\n  science: !!bool maybe\n", 4, 12, '"maybe" is not true or false'),
+        (HEAD + "scores:\n  science: " + "9" * 4301 + "\n", 4, 12, "is not a valid whole number"),
     ],
     ids=[
         "syntax",
@@ -270,6 +277,12 @@ BILLION_LAUGHS = 'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol",
         "complex-key",
         "deep-nesting",
         "tab-indent",
+        "impossible-date",
+        "bad-timestamp-tag",
+        "empty-int-tag",
+        "bad-float-tag",
+        "bad-bool-tag",
+        "4301-digit-integer",
     ],
 )
 def test_yaml_problem_is_located(tmp_path, rulebook, text, line, column, fragment):
@@ -277,6 +290,13 @@ def test_yaml_problem_is_located(tmp_path, rulebook, text, line, column, fragmen
     problem = only_problem(path, rulebook)
     assert (problem.file, problem.line, problem.column, problem.field) == (str(path), line, column, "yaml")
     assert fragment in problem.message
+
+
+def test_a_date_where_a_number_belongs_is_one_clear_problem(tmp_path, rulebook):
+    path = write(tmp_path / "p.yaml", HEAD + "scores:\n  science: 2024-01-31\n")
+    problem = only_problem(path, rulebook)
+    assert (problem.line, problem.field) == (4, "scores.science")
+    assert problem.message.endswith("got date")
 
 
 def test_python_tags_are_never_executed(tmp_path, rulebook):

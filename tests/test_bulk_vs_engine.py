@@ -6,6 +6,7 @@ import itertools
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -49,6 +50,7 @@ def test_bulk_matches_engine_on_threshold_grid(rulebook):
     assert _bulk_labels(BulkEvaluator(rulebook), rows) == _engine_labels(Engine(rulebook), rows)
 
 
+@pytest.mark.slow
 def test_bulk_covers_the_full_rules_check_grid(rulebook):
     """On the 5^7 grid of `rules check`, the bulk evaluator reaches every leaf and the
     same number of undetermined rows the check counts."""

@@ -178,6 +178,7 @@ HAND_MADE = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("name", sorted(HAND_MADE))
 def test_hand_made_profiles_match_the_brute_force(rulebook, name, target):

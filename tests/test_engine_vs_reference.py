@@ -90,6 +90,7 @@ def test_threshold_overrides_match_reference(rulebook, values, name, threshold):
     check(Engine(overridden), values, {**reference.THRESHOLDS, name: threshold})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("count", [3000])
 def test_thousands_of_profiles_in_one_process(rulebook, count):
     """durable-rules holds about 1024 live sessions; deleting state keeps us far below."""

@@ -106,6 +106,7 @@ def _check_against_engine(rulebook, profile: DomainProfile, step: float = 0.01) 
 # --- exactness against the engine --------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("domain_id", ["semiconductors", "biotech", "architects-engineering"])
 def test_score_margins_match_brute_force_with_the_engine(rulebook, profiles, domain_id):
     _check_against_engine(rulebook, profiles[domain_id])

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DOMAINS_DIR, write
+from tests.conftest import DOMAINS_DIR, RULES_DIR, write
 
 HOSTILE_NAME = "<script>alert(1)</script>"
 HOSTILE_NOTE = "<img src=x onerror=alert(1)>"
@@ -52,7 +52,7 @@ scores:
     source: "{HOSTILE_NOTE} & [x](javascript:alert(1))"
     note: "</td></tr></table><h1>injected</h1>"
   innovation: {{value: 4, note: '{FORMULA}'}}
-  technology: 4
+  technology: {{value: 4, note: '\\<script>bypass(1)\\</script> \\[y](javascript:alert(2))'}}
   science: {{value: 5, note: "{HOSTILE_NOTE}"}}
   opportunity: 4
   transition: 4
@@ -225,10 +225,12 @@ def test_markdown_report_has_the_same_content(run_cli, tmp_path):
     assert "\n## The decision tree\n" in text
     assert "VL02 gap.missing-science => ECOSYSTEM-GAP (missing: science)  <- chemicals, food" in text
     # Markup from a profile is inert in Markdown: no raw tag, no link.
-    assert not re.search(r"(?<!\\)<(script|img|/td|h1)", text)
-    assert "\\<script>alert(1)\\</script>" in text
-    assert "\\<img src=x onerror=alert(1)>" in text
+    assert not re.search(r"<(script|img|/td|h1)", text)
+    assert "&lt;script>alert(1)&lt;/script>" in text
+    assert "&lt;img src=x onerror=alert(1)>" in text
     assert "[x](javascript" not in text
+    # A backslash before the markup does not undo the neutraliser (it once did).
+    assert "\\&lt;script>bypass(1)\\&lt;/script>" in text and "(javascript:alert(2)" not in text
 
 
 # --- xlsx ---------------------------------------------------------------------------------------
@@ -374,3 +376,44 @@ def test_chromium_screenshot_shows_a_page(html_report, tmp_path):
     # A blank page is about 12 kB with a handful of byte values; the report is far richer.
     assert shot.stat().st_size > 100_000
     assert distinct > 100
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\\t"])
+def test_csv_cells_never_run_as_formulas_nor_split_rows(run_cli, tmp_path, start):
+    import csv
+
+    hostile = write(
+        tmp_path / "in" / "formula.yaml",
+        f'id: formula\nname: "{start}HYPERLINK(\\"http://example.invalid\\")\\rsecond line\\nthird"\n'
+        "scores: {economic: 4, innovation: 4, technology: 4, science: 4, opportunity: 4, transition: 4}\n",
+    )
+    result = run_cli("classify", hostile, "-f", "csv")
+    assert result.exit_code == 0, result.stderr
+    assert "\r" not in result.stdout
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert len(rows) == 2 == len(result.stdout.splitlines())
+    name = rows[1][rows[0].index("name")]
+    # OWASP's advice: a leading apostrophe, which spreadsheets show as text.
+    assert name.startswith("'" + start.replace("\\t", "\t")) and name.endswith("second line third")
+    assert rows[1][rows[0].index("economic")] == "4"  # numbers are left as numbers
+
+
+@pytest.mark.parametrize("force", [[], ["--force"]])
+def test_an_output_is_never_written_over_an_input(run_cli, tmp_path, force):
+    profile = write(
+        tmp_path / "p.yaml",
+        "id: p\nname: P\nscores: {economic: 4, innovation: 4, technology: 4, science: 4, opportunity: 4}\n",
+    )
+    before = profile.read_bytes()
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, rules)
+    for args in (
+        ["classify", profile, "--out", profile, *force],
+        ["classify", profile, "--rules", rules, "-f", "json", "--out", rules / "tree.yaml", *force],
+        ["report", profile, "--out", tmp_path / "p.yaml", "-f", "markdown", *force],
+    ):
+        result = run_cli(*args)
+        assert result.exit_code == 2, args
+        assert "is one of this run's inputs" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert profile.read_bytes() == before
+    assert (rules / "tree.yaml").read_bytes() == (RULES_DIR / "tree.yaml").read_bytes()

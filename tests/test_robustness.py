@@ -134,6 +134,7 @@ def exact_sheet_shares(profile, sheets, rulebook) -> dict[str, Fraction]:
     return {label: Fraction(count, total) for label, count in counts.items()}
 
 
+@pytest.mark.slow
 def test_sheet_draws_match_the_exact_shares_from_the_engine(rulebook):
     profiles = load_profiles([DOMAINS_DIR], rulebook)
     sheets = load_sheets(EXAMPLE_SHEETS, rulebook, [p.id for p in profiles])

@@ -23,6 +23,7 @@ from decision.cli.options import (
     PathsArgument,
     RulesOption,
     ThresholdOption,
+    check_out,
     emit,
     handles_errors,
     load_profile_paths,
@@ -86,10 +87,9 @@ def classify(
     profiles = load_profile_paths(paths, rulebook)
     # Fragile: one score moved by at most fragile_step (rules/workshop.yaml) changes the outcome.
     results = with_fragility(rulebook, profiles, classify_all(profiles, rulebook))
-    if out is not None and out.exists() and not force:
-        # Checked before recording: a recorded run whose output was refused would be a
-        # record of something nobody saw.
-        raise UsageError(f"{out}: already exists; pass --force to overwrite it")
+    # Checked before recording: a recorded run whose output was refused would be a
+    # record of something nobody saw.
+    check_out(out, force, rulebook, profiles)
     recorded = record_run("classify", rulebook, profiles, results, record=record, store=store, by=by)
     if format is PortfolioFormat.json:
         from decision.renderers.machine import to_json

@@ -126,6 +126,20 @@ def load_profile_paths(paths: list[Path] | None, rulebook):
     return load_profiles(paths or [shipped_data_dir("domains")], rulebook)
 
 
+def check_out(out: Path | None, force: bool, rulebook, profiles=()) -> None:
+    """Refuse ``--out`` before anything is written or recorded: an existing file without
+    --force, and, with or without it, any file the run reads (a profile, a rules file)."""
+    if out is None:
+        return
+    target = out.resolve()
+    inputs = {Path(p.file).resolve() for p in profiles}
+    inputs |= {(Path(rulebook.directory) / name).resolve() for name in rulebook.file_digests}
+    if target in inputs:
+        raise UsageError(f"{out}: is one of this run's inputs; write the output somewhere else")
+    if out.exists() and not force:
+        raise UsageError(f"{out}: already exists; pass --force to overwrite it")
+
+
 def emit(text: str | bytes, out: Path | None, force: bool) -> None:
     if out is None:
         sys.stdout.write(text)

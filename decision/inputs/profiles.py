@@ -62,6 +62,16 @@ class DomainProfile(BaseModel):
         return None if entry is None else entry.value
 
 
+def _shown(raw: Any) -> str:
+    """A value as it appears in a message: JSON where it can be, text otherwise (a date,
+    bytes), never an error of its own."""
+    try:
+        text = json.dumps(raw, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(raw)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _score_validator(rulebook: Rulebook, *, range_refusal: str | None = None):
     """The validator of one score; ``range_refusal`` is None where ``low``/``high`` are
     allowed, else the reason they are not (shown to the user)."""
@@ -78,7 +88,7 @@ def _score_validator(rulebook: Rulebook, *, range_refusal: str | None = None):
                     "low": f"{low:g}",
                     "high": f"{high:g}",
                     "symbols": symbol_list,
-                    "got": json.dumps(raw),
+                    "got": _shown(raw),
                 },
             )
         if isinstance(raw, int | float):
@@ -125,7 +135,7 @@ def _score_validator(rulebook: Rulebook, *, range_refusal: str | None = None):
             raise PydanticCustomError(
                 "score",
                 '"{key}" cannot be missing ({got}): a range needs numbers or symbols with a value',
-                {"key": key, "got": json.dumps(raw[key]), "subkey": key},
+                {"key": key, "got": _shown(raw[key]), "subkey": key},
             )
         return value
 
@@ -168,7 +178,7 @@ def _score_validator(rulebook: Rulebook, *, range_refusal: str | None = None):
             raise PydanticCustomError(
                 "score",
                 '"distribution" must be one of {known}, got {got}',
-                {"known": ", ".join(DISTRIBUTIONS), "got": json.dumps(distribution), "subkey": "distribution"},
+                {"known": ", ".join(DISTRIBUTIONS), "got": _shown(distribution), "subkey": "distribution"},
             )
         return {"low": low_value, "high": high_value, "distribution": distribution}
 
@@ -265,7 +275,7 @@ def _indicator_validator(rulebook: Rulebook, name: str):
             raise PydanticCustomError(
                 "indicator",
                 "expected a symbol ({symbols}), got {got}",
-                {"symbols": symbol_list, "got": json.dumps(raw)},
+                {"symbols": symbol_list, "got": _shown(raw)},
             )
         if isinstance(raw, str) and raw.strip() == "na":
             return None, "na"
@@ -273,7 +283,7 @@ def _indicator_validator(rulebook: Rulebook, name: str):
             raise PydanticCustomError(
                 "indicator",
                 'expected a number ({unit}) or "na", got {got}',
-                {"unit": definition.unit, "got": json.dumps(raw)},
+                {"unit": definition.unit, "got": _shown(raw)},
             )
         try:
             value = float(raw)

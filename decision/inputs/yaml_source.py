@@ -126,6 +126,16 @@ class _NoAliasLoader(Composer, _Parser, SafeConstructor, Resolver):
 
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
+# The scalars a decision file may hold, and how to name each in a message.
+_SCALAR_KINDS = {
+    "tag:yaml.org,2002:str": "text",
+    "tag:yaml.org,2002:int": "a valid whole number",
+    "tag:yaml.org,2002:float": "a valid number",
+    "tag:yaml.org,2002:bool": "true or false",
+    "tag:yaml.org,2002:null": "null",
+    "tag:yaml.org,2002:timestamp": "a valid date",
+    "tag:yaml.org,2002:binary": "valid base64",
+}
 
 
 def _position(node: Node) -> tuple[int, int]:
@@ -200,4 +210,16 @@ def _construct(loader: yaml.SafeLoader, node: Node, loc: PathKey, document: Yaml
         return result
     if isinstance(node, SequenceNode):
         return [_construct(loader, item, (*loc, index), document) for index, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    kind = _SCALAR_KINDS.get(node.tag)
+    if kind is None:
+        raise yaml.constructor.ConstructorError(
+            None, None, f'tag "{node.tag}" is not allowed in decision files', node.start_mark
+        )
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError):
+        # PyYAML's constructors raise plain Python errors on scalars they resolved but
+        # cannot build (2023-02-30, !!int "", a 5,000-digit integer): say which and where.
+        shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+        hint = " (quote it to keep it as text)" if not node.style and node.tag == "tag:yaml.org,2002:timestamp" else ""
+        raise yaml.constructor.ConstructorError(None, None, f'"{shown}" is not {kind}{hint}', node.start_mark) from None

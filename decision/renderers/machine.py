@@ -32,32 +32,49 @@ def to_json(results: list[DomainResult]) -> str:
     return json.dumps([r.model_dump(mode="json") for r in results], indent=2, ensure_ascii=False) + "\n"
 
 
-def to_csv(results: list[DomainResult], score_names: list[str]) -> str:
-    """One row per domain: outcome, codes, and every score value (empty = missing)."""
+# A cell starting with one of these is run as a formula by Excel, LibreOffice and Google
+# Sheets (OWASP, "CSV Injection"): such cells get a leading apostrophe, which the
+# spreadsheets show as text and do not display.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str, *, neutralise: bool = True) -> str:
+    """A text cell that stays on its row and that no spreadsheet would run."""
+    text = text.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+    if neutralise and text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def to_csv(results: list[DomainResult], score_names: list[str], *, neutralise: bool = True) -> str:
+    """One row per domain: outcome, codes, and every score value (empty = missing).
+
+    Text cells never split a row and never start a formula (``neutralise=False`` keeps
+    them as they are, for the workbook, whose cells are typed as text instead).
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([*CSV_FIXED_COLUMNS, *score_names])
     for r in results:
-        writer.writerow(
-            [
-                r.id,
-                r.name,
-                r.category,
-                r.variant or "",
-                r.leaf.code if r.leaf else "",
-                " ".join(r.missing_links),
-                r.reason,
-                path_summary(r),
-                " ".join(a.code for a in r.actions),
-                " ".join(w.code for w in r.warnings),
-                " ".join(r.blocking),
-                " ".join(r.reachable),
-                r.file,
-                "; ".join(r.fragile),
-                *[
-                    "" if r.scores.get(n) is None or r.scores[n].value is None else f"{r.scores[n].value:g}"
-                    for n in score_names
-                ],
-            ]
-        )
+        text = [
+            r.id,
+            r.name,
+            r.category,
+            r.variant or "",
+            r.leaf.code if r.leaf else "",
+            " ".join(r.missing_links),
+            r.reason,
+            path_summary(r),
+            " ".join(a.code for a in r.actions),
+            " ".join(w.code for w in r.warnings),
+            " ".join(r.blocking),
+            " ".join(r.reachable),
+            r.file,
+            "; ".join(r.fragile),
+        ]
+        values = [
+            "" if r.scores.get(n) is None or r.scores[n].value is None else f"{r.scores[n].value:g}"
+            for n in score_names
+        ]
+        writer.writerow([*(spreadsheet_safe(cell, neutralise=neutralise) for cell in text), *values])
     return buffer.getvalue()

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import re
+
 from decision.model.result import DomainResult, RecordBinding
 from decision.model.wording import category_text, provenance_text, result_derivation_lines, step_text
 
+# Raw HTML is legal Markdown, so text from profiles or rules could carry markup into
+# whatever renders the file. A "<" that would open a tag, comment or autolink becomes the
+# entity "&lt;", and the "(" of a link target "&#40;": CommonMark reads neither as markup,
+# whatever backslashes precede them (a backslash-escape, "\<", is undone by one more
+# backslash in the text), and "2 < 4" is left as it is.
+_TAG_OPENER = re.compile(r"<(?=[A-Za-z/!?])")
+_LINK_TARGET = re.compile(r"\]\(")
+
+
+def markdown_text(text: str) -> str:
+    """Text from profiles or rules, safe to place in Markdown: no raw HTML, no links."""
+    return _LINK_TARGET.sub("]&#40;", _TAG_OPENER.sub("&lt;", text))
+
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return markdown_text(text).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
 def portfolio_markdown(results: list[DomainResult], recorded: RecordBinding | None = None) -> str:
@@ -34,7 +49,7 @@ def explanation_markdown(r: DomainResult) -> str:
         f"## {_cell(r.name)} (`{r.id}`)",
         "",
         f"**Category:** {category_text(r)}  ",
-        f"**Why:** {r.reason}",
+        f"**Why:** {markdown_text(r.reason)}",
         "",
     ]
     out += ["### Scores", "", "| score | value | provenance |", "|---|---|---|"]
@@ -49,23 +64,30 @@ def explanation_markdown(r: DomainResult) -> str:
     interpreted = [(n, t) for n, t in r.thresholds.items() if t.interpretation]
     if interpreted:
         out += ["", "Thresholds that are our reading of the source:", ""]
-        out += [f"- {n} {t.op} {t.value:g} ({t.meaning}): {t.interpretation}" for n, t in interpreted]
+        out += [
+            f"- {n} {t.op} {t.value:g} ({markdown_text(t.meaning)}): {markdown_text(t.interpretation or '')}"
+            for n, t in interpreted
+        ]
     out += ["", "### Path", ""]
     for step in r.path:
-        note = " *(interpretation: " + step.interpretation + ")*" if step.interpretation else ""
-        out.append(f"1. {_cell(step_text(step))} — {step.question} ({step.cite}){note}")
+        note = " *(interpretation: " + markdown_text(step.interpretation) + ")*" if step.interpretation else ""
+        out.append(f"1. {_cell(step_text(step))} — {markdown_text(step.question)} ({markdown_text(step.cite)}){note}")
     for alt in r.alternatives:
         out.append(f"   - if {', '.join(alt.assumptions)}: {alt.category} via {alt.leaf}")
     if r.leaf:
-        out += ["", f"**Leaf:** {r.leaf.code} {r.leaf.name} ({r.leaf.cite})"]
+        out += ["", f"**Leaf:** {r.leaf.code} {markdown_text(r.leaf.name)} ({markdown_text(r.leaf.cite)})"]
         if r.leaf.interpretation:
-            out.append(f"*Interpretation, not stated in the source:* {r.leaf.interpretation}")
+            out.append(f"*Interpretation, not stated in the source:* {markdown_text(r.leaf.interpretation)}")
     if r.actions:
         out += ["", "### Policy actions", ""]
-        out += [f"- **{a.code} {a.name}**: {a.text} ({a.cite}; {a.because})" for a in r.actions]
+        out += [
+            f"- **{a.code} {markdown_text(a.name)}**: {markdown_text(a.text)} "
+            f"({markdown_text(a.cite)}; {markdown_text(a.because)})"
+            for a in r.actions
+        ]
     if r.warnings:
         out += ["", "### Warnings", ""]
-        out += [f"- {w.code}: {w.message}" for w in r.warnings]
+        out += [f"- {w.code}: {markdown_text(w.message)}" for w in r.warnings]
     if r.fragile:
         out += ["", "### Fragile", "", "One score moved by at most the fragile step changes the outcome:", ""]
         out += [f"- {_cell(line)}" for line in r.fragile]

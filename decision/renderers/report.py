@@ -171,16 +171,13 @@ def feasibility_text(r: DomainResult) -> str:
 
 # --- Markdown ---------------------------------------------------------------------------------
 
-# Raw HTML is legal Markdown, so text from profiles could carry markup into whatever renders
-# the file. A backslash before "<" that would open a tag, comment or autolink, and before the
-# "(" of a link target, keeps such text literal in CommonMark without touching "2 < 4".
-_TAG_OPENER = re.compile(r"<(?=[A-Za-z/!?])")
-_LINK_TARGET = re.compile(r"\]\(")
-
 
 def markdown_safe(text: str) -> str:
-    """Neutralise raw HTML and links in Markdown text that came from profiles or rules."""
-    return _LINK_TARGET.sub("]\\(", _TAG_OPENER.sub("\\<", text))
+    """Neutralise raw HTML and links in Markdown text that came from profiles or rules
+    (see ``decision.renderers.markdown.markdown_text``)."""
+    from decision.renderers.markdown import markdown_text
+
+    return markdown_text(text)
 
 
 def _fence(text: str) -> str:

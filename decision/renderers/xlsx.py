@@ -54,7 +54,7 @@ MAX_COLUMN_WIDTH = 60
 
 def portfolio_frame(results: list[DomainResult], score_names: list[str]) -> pd.DataFrame:
     """The CSV of ``classify -f csv``, column for column; scores as numbers, empty = missing."""
-    frame = pd.read_csv(io.StringIO(to_csv(results, score_names)), dtype=str, keep_default_na=False)
+    frame = pd.read_csv(io.StringIO(to_csv(results, score_names, neutralise=False)), dtype=str, keep_default_na=False)
     frame = frame.replace("", None)
     for name in score_names:
         frame[name] = pd.array([_value(r.scores.get(name)) for r in results], dtype="Float64")

@@ -748,6 +748,7 @@ def export(
     """
     import os
 
+    from decision.audit.store import _shell_word
     from decision.errors import UsageError
 
     if out.exists():
@@ -778,14 +779,22 @@ def export(
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         written.append(target)
-    args = [a for a in record.args]
+    # The exported rules folder replaces whatever --rules the run named.
+    args, skip = [], False
+    for argument in record.args:
+        if skip:
+            skip = False
+        elif argument == "--rules":
+            skip = True
+        elif not argument.startswith("--rules="):
+            args.append(argument)
     rerun = [
         f"Run {record.run_id} of {audit.path}, recorded {record.created_at} by {record.by}:",
         f"  {record.command_line()}",
         f"in {record.cwd}, with the rules folder {record.rules_dir}.",
         "",
         "To run it again on exactly these files, from this folder:",
-        f"  decision {record.command} {' '.join(args)} --rules rules".rstrip(),
+        f"  decision {record.command} {' '.join(_shell_word(a) for a in args)} --rules rules",
         "(the thresholds, --set values and sheets are in the command line above).",
         "",
         "Files (sha256):",

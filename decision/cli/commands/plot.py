@@ -12,7 +12,15 @@ from typing import Annotated
 
 import typer
 
-from decision.cli.options import EngineOption, ForceOption, RulesOption, ThresholdOption, handles_errors, load_rules
+from decision.cli.options import (
+    EngineOption,
+    ForceOption,
+    RulesOption,
+    ThresholdOption,
+    handles_errors,
+    load_rules,
+)
+from decision.cli.options import check_out as refuse_inputs
 from decision.errors import UsageError
 
 MISSING_MATPLOTLIB = "the chart needs matplotlib, an optional extra: pip install 'decision[plot]'"
@@ -89,6 +97,7 @@ def quadrant(
     rulebook = load_rules(rules, threshold, engine)
     quadrants = load_quadrants(rulebook)
     profiles = load_profiles(paths or [technologies_dir()], rulebook)
+    refuse_inputs(out, force, rulebook, profiles)
     indicator = RCA_INDICATORS[rca.value]
     points = quadrant_points(quadrants, profiles, classify_all(profiles, rulebook), indicator)
     # A rules folder may have dropped the indicator; the chart then just shows hatched markers.

@@ -15,6 +15,7 @@ from decision.cli.options import (
     PathsArgument,
     RulesOption,
     ThresholdOption,
+    check_out,
     emit,
     handles_errors,
     load_profile_paths,
@@ -75,8 +76,7 @@ def report(
     rulebook = load_rules(rules, threshold, engine)
     profiles = load_profile_paths(paths, rulebook)
     results = with_fragility(rulebook, profiles, classify_all(profiles, rulebook))
-    if out.exists() and not force:
-        raise UsageError(f"{out}: already exists; pass --force to overwrite it")
+    check_out(out, force, rulebook, profiles)
     # Recorded first, so the report can carry its run number, record hash and checkpoint.
     recorded = record_run("report", rulebook, profiles, results, record=record, store=store, by=by)
     if chosen is ReportFormat.html:
