@@ -353,8 +353,15 @@ class AuditStore:
         return {name for (name,) in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
     def _prepare(self, create: bool) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        tables = self._tables()
+        # One read transaction, so both reads see the same state: another process may be
+        # creating the schema at this moment, and seeing its tables but not yet its
+        # version would make a new store look foreign.
+        self._db.execute("BEGIN")
+        try:
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            tables = self._tables()
+        finally:
+            self._db.execute("COMMIT")
         if not tables and version == 0:
             if not create:
                 raise AuditStoreError(f"{self.path}: not a decision audit store (an empty file or database)")
