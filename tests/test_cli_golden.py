@@ -196,3 +196,27 @@ def test_rules_check_detects_overlapping_and_missing_rules(rulebook, monkeypatch
     assert not report.ok
     assert any(line.startswith("VT01: rules VT01.unknown, VT01.yes all match") for line in report.overlaps)
     assert any(line.startswith("VT02: no rule matches transition=") for line in report.gaps)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["-h"], ["classify", "-h"], ["rules", "check", "-h"], ["audit", "verify", "-h"], ["plot", "quadrant", "-h"]],
+)
+def test_dash_h_is_help_everywhere(run_cli, args):
+    result = run_cli(*args)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("Usage: decision") and "--help" in result.stdout
+
+
+def test_category_counts_follow_the_framework_not_the_input_order(run_cli, tmp_path):
+    import shutil
+
+    folder = tmp_path / "reversed"
+    folder.mkdir()
+    # The same domains under names that sort the other way round.
+    for index, path in enumerate(sorted((REPO / "domains").glob("*.yaml"), reverse=True)):
+        shutil.copy(path, folder / f"{index:02d}.yaml")
+    forward = run_cli("classify").stdout.strip().splitlines()[-1]
+    backward = run_cli("classify", folder).stdout.strip().splitlines()[-1]
+    assert forward == backward
+    assert forward.split("(")[0].strip().startswith("strong: 2, ecosystem-gap: 4, moonshot: 3, no-focus: 1")

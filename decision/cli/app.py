@@ -33,8 +33,12 @@ from decision.cli.options import (
 from decision.cli.recording import ByOption, RecordOption, StoreOption, record_run
 from decision.errors import UsageError
 
+# -h as well as --help, on every command (Typer passes context settings down).
+HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
+
 app = typer.Typer(
     name="decision",
+    context_settings=HELP_OPTIONS,
     help="Sort strategic domains into VARIO's categories and explain every path.",
     no_args_is_help=True,
     add_completion=False,

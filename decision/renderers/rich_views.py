@@ -20,6 +20,9 @@ CATEGORY_STYLES = {
 }
 
 
+CATEGORY_ORDER = ("strong", "ecosystem-gap", "moonshot", "no-focus", "undetermined")
+
+
 def portfolio_table(results: list[DomainResult]) -> Table:
     """One row per domain: category, variant, leaf and the key reason."""
     table = Table(title="VARIO classification", show_lines=False, expand=False)
@@ -43,7 +46,9 @@ def portfolio_table(results: list[DomainResult]) -> Table:
     counts: dict[str, int] = {}
     for r in results:
         counts[r.category] = counts.get(r.category, 0) + 1
-    tally = ", ".join(f"{name}: {count}" for name, count in counts.items())
+    # The categories in the framework's order, whatever order the domains came in.
+    order = [*CATEGORY_ORDER, *sorted(set(counts) - set(CATEGORY_ORDER))]
+    tally = ", ".join(f"{name}: {counts[name]}" for name in order if name in counts)
     table.caption = f"{tally} ({plural(len(results), 'domain')})"
     return table
 
