@@ -26,7 +26,7 @@ from decision.audit.store import GENESIS_HASH, canonical_json, chain_hash, open_
 from decision.engine.walk import classify_all
 from decision.inputs.profiles import load_profiles
 from tests.conftest import DOMAINS_DIR, REPO
-from tests.test_audit import _classify, _db, _restore_guards, _rewritten_content, _set_score
+from tests.test_audit import _classify, _db, _restore_guards, _rewritten_content, _set_score, _writer
 
 
 @pytest.fixture
@@ -523,13 +523,6 @@ def test_a_schema_one_store_is_read_then_migrated(cli, workspace, monkeypatch):
 
 
 # ----------------------------------------------------------------------------- concurrency, faults
-
-
-def _writer(path: str, content: dict, blobs: dict, count: int, start) -> None:
-    start.wait()
-    for index in range(count):
-        with open_store(path, create=True) as store:
-            store.append({**content, "by": f"{content['by']}-{index}"}, blobs)
 
 
 @pytest.mark.slow

@@ -5,6 +5,8 @@ from __future__ import annotations
 from decision.model.result import DomainResult, Reading, ScoreValue, Step
 
 NEGATION = {">=": "<", ">": "<="}
+# The framework's categories in the order every count and table lists them.
+CATEGORY_ORDER = ("strong", "ecosystem-gap", "moonshot", "no-focus", "undetermined")
 
 
 def number(value: float | None) -> str:

@@ -9,7 +9,15 @@ from rich.tree import Tree
 
 from decision.inputs.rulebook import Rulebook
 from decision.model.result import DomainResult
-from decision.model.wording import category_text, number, plural, provenance_text, reading_text, result_derivation_lines
+from decision.model.wording import (
+    CATEGORY_ORDER,
+    category_text,
+    number,
+    plural,
+    provenance_text,
+    reading_text,
+    result_derivation_lines,
+)
 
 CATEGORY_STYLES = {
     "strong": "bold green",
@@ -18,9 +26,6 @@ CATEGORY_STYLES = {
     "no-focus": "bold white",
     "undetermined": "bold red",
 }
-
-
-CATEGORY_ORDER = ("strong", "ecosystem-gap", "moonshot", "no-focus", "undetermined")
 
 
 def portfolio_table(results: list[DomainResult]) -> Table:

@@ -16,12 +16,12 @@ import typer
 
 from decision.cli.options import EXIT_CHECK_FAILED, handles_errors, new_console
 from decision.cli.recording import DEFAULT_STORE
+from decision.model.wording import CATEGORY_ORDER
 
 if TYPE_CHECKING:
     from decision.audit.replay import Reproduction
     from decision.audit.store import AuditStore, ChainReport, HistoryEntry, RunRecord
 
-CATEGORY_ORDER = ("strong", "ecosystem-gap", "moonshot", "no-focus", "undetermined")
 
 # ----------------------------------------------------------------------------- shared
 
@@ -471,6 +471,7 @@ def _anchor_lines(audit: AuditStore, checkpoint_file: Path, public_key: Path | N
     """Lines saying whether the store extends the checkpoint, and the problems (fail)."""
     from decision.audit.checkpoint import check_signature, key_fingerprint
     from decision.errors import DecisionError
+    from decision.model.wording import plural
 
     checkpoint, key = _load_checkpoint(checkpoint_file, public_key)
     problems = audit.extends(checkpoint)
@@ -490,14 +491,8 @@ def _anchor_lines(audit: AuditStore, checkpoint_file: Path, public_key: Path | N
     appended = len(later) - checkpoint.runs
     return [
         f"checkpoint {checkpoint_file} of {checkpoint.time}: extended; runs 1-{checkpoint.runs} unchanged"
-        f" (root {checkpoint.root[:12]}...){signed}; {plural_runs(appended)} appended since"
+        f" (root {checkpoint.root[:12]}...){signed}; {plural(appended, 'run')} appended since"
     ], []
-
-
-def plural_runs(count: int) -> str:
-    from decision.model.wording import plural
-
-    return plural(count, "run")
 
 
 def verify(
