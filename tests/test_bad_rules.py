@@ -130,8 +130,8 @@ CASES = {
     ),
     "unknown-action-in-leaf": (
         "tree.yaml",
-        "actions: [VA20, VA21, VA22, VA23]",
-        "actions: [VA20, VA29, VA22, VA23]",
+        "knowledge strengths\n    actions: [VA20, VA21, VA22, VA23]",
+        "knowledge strengths\n    actions: [VA20, VA29, VA22, VA23]",
         "actions: [VA20, VA29, VA22, VA23]",
         "VA29",
         'VL06: unknown action "VA29"',
@@ -154,8 +154,8 @@ CASES = {
     ),
     "unknown-category": (
         "tree.yaml",
-        "category: moonshot\n",
-        "category: moonshoot\n",
+        "name: moonshot\n    category: moonshot\n",
+        "name: moonshot\n    category: moonshoot\n",
         "category: moonshoot",
         "moonshoot",
         'VL06: unknown category "moonshoot"',
@@ -206,7 +206,7 @@ CASES = {
         "code: T13",
         "code: T13",
         "T13",
-        "nodes.12.code: String should match pattern '^VT\\d{2}$'",
+        "nodes.13.code: String should match pattern '^VT\\d{2}$'",
     ),
 }
 
@@ -287,12 +287,12 @@ def test_unreachable_extra_node(rules_copy):
     path = rules_copy / "tree.yaml"
     text = path.read_text(encoding="utf-8").replace(
         "\nleaves:\n",
-        "  - code: VT14\n    name: orphan\n    criterion: VC01\n    if_yes: VL01\n    if_no: VL09\n"
+        "  - code: VT19\n    name: orphan\n    criterion: VC01\n    if_yes: VL01\n    if_no: VL09\n"
         '    cite: "nowhere"\n\nleaves:\n',
     )
     path.write_text(text, encoding="utf-8")
-    line, column = where(path, "code: VT14", "code")
-    assert rendered(rules_copy) == [f"{path}:{line}:{column}: VT14: no path from the root reaches it"]
+    line, column = where(path, "code: VT19", "code")
+    assert rendered(rules_copy) == [f"{path}:{line}:{column}: VT19: no path from the root reaches it"]
 
 
 @pytest.mark.parametrize("name", ["actions.yaml", "tree.yaml", "scales.yaml"])
@@ -341,8 +341,13 @@ def test_several_errors_at_once_are_all_reported(rules_copy, run_cli):
         "name: focus.economic\n    criterion: VC01",
         "name: focus.economic\n    criterion: VC99",
     )
-    edit(rules_copy, "tree.yaml", "category: moonshot\n", "category: moonshoot\n")
-    edit(rules_copy, "tree.yaml", "actions: [VA20, VA21, VA22, VA23]", "actions: [VA20, VA29, VA22, VA23]")
+    edit(rules_copy, "tree.yaml", "name: moonshot\n    category: moonshot\n", "name: moonshot\n    category: moonshoot\n")
+    edit(
+        rules_copy,
+        "tree.yaml",
+        "knowledge strengths\n    actions: [VA20, VA21, VA22, VA23]",
+        "knowledge strengths\n    actions: [VA20, VA29, VA22, VA23]",
+    )
 
     def at(path, marker, token):
         line, column = where(path, marker, token)

@@ -186,20 +186,20 @@ def test_rules_folders_on_given_profiles(run_cli, rules_copy):
 
 def test_rules_folders_tree_edits(run_cli, rules_copy):
     tree = rules_copy / "tree.yaml"
-    # hpc fails IT at VT07: same answer, but it now leads to another leaf.
-    edit(tree, "    if_yes: VT08\n    if_no: VL06\n", "    if_yes: VT08\n    if_no: VL09\n")
+    # hpc fails S at VT14: same answer, but it now leads to another leaf.
+    edit(tree, "    if_yes: VL12\n    if_no: VL06\n", "    if_yes: VL12\n    if_no: VL09\n")
     tree.write_text(tree.read_text() + "# a comment only\n")
     edit(rules_copy / "workshop.yaml", "fragile_step: 0.5", "fragile_step: 1")
     data = diff_json(run_cli, RULES_DIR, rules_copy)
     [change] = data["changed"]
     assert (change["id"], change["before_outcome"], change["after_outcome"]) == ("hpc", "moonshot", "no-focus")
     parting = change["parting"]
-    assert parting["node"] == "VT07"
+    assert parting["node"] == "VT14"
     assert (parting["before"]["outcome"], parting["after"]["outcome"]) == ("no", "no")
     assert parting["before_text"].endswith("-> no, on to VL06")
     assert parting["after_text"].endswith("-> no, on to VL09")
     assert [(r["file"], r["item"], r["text"]) for r in data["rules_changes"]] == [
-        ("tree.yaml", "VT07", "VT07 changed: if_no"),
+        ("tree.yaml", "VT14", "VT14 changed: if_no"),
         ("workshop.yaml", "fragile_step", "fragile_step 0.5 -> 1"),
     ]
 

@@ -70,7 +70,7 @@ def test_engines_fire_the_same_rules_everywhere_on_the_grid(rulebook, overrides)
     assert report.node_combinations == sum(math.prod(len(grid[s]) for s in c.scores) for c in criteria)
     assert report.profiles == math.prod(len(values) for values in grid.values())
     if not overrides:
-        assert (report.node_combinations, report.profiles) == (174, 6**7)
+        assert (report.node_combinations, report.profiles) == (180, 6**7)
     # Several patterns of node outcomes, each evaluated by the graph itself.
     assert report.patterns > 100
 
@@ -308,7 +308,7 @@ def test_rules_check_engines_from_the_command_line(run_cli):
     result = run_cli("rules", "check", "--engines")
     assert result.exit_code == 0, result.stderr
     assert (
-        "engines agree: durable-rules and zen fire the same rules at all 174 node/score combinations" in result.stdout
+        "engines agree: durable-rules and zen fire the same rules at all 180 node/score combinations" in result.stdout
     )
     assert "all 279936 profiles of the grid" in result.stdout
     assert (REPO / "rules").is_dir()

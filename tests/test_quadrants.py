@@ -290,7 +290,8 @@ def test_compare_quadrants_json(run_cli, fixture_folder):
     change = beta["smallest_change"]
     assert (change["target"], change["changed"]) == ("moonshot", 1)
     assert change["crossings"] == ["technology >= 4 (IT): passes -> fails"]
-    assert change["result"] == "moonshot, leaf VL06 moonshot"
+    # Without IT but with S the walk ends in the flagged science-only moonshot leaf.
+    assert change["result"] == "moonshot, leaf VL12 moonshot.science-only"
 
     delta = rows["delta"]
     assert (delta["blocking"], delta["reachable"]) == (["economic"], ["ecosystem-gap", "moonshot"])

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from decision.errors import Problem, RulesError, UsageError
 from decision.inputs.indicators import IndicatorRules, IndicatorsFile, check_indicator_rules
+from decision.inputs.readings import Locator, ReadingInfo, apply_readings, load_reading_document
 from decision.inputs.yaml_source import YamlDocument, YamlLoadError, load_yaml_file
 
 RULE_FILES = (
@@ -244,6 +245,8 @@ class Rulebook:
     portfolio: PortfolioSettings
     indicators: IndicatorRules
     file_digests: dict[str, str] = field(default_factory=dict)
+    # The readings applied over the rules files, in order (decision.inputs.readings).
+    readings: tuple[ReadingInfo, ...] = ()
     # The engine a run asked for ("durable-rules" or "zen"; None: the default of
     # decision.engine.choice). A run setting like the thresholds, not part of the rules.
     engine: str | None = None
@@ -333,8 +336,12 @@ def _located(document: YamlDocument, loc: tuple, code: str, message: str, *, pre
     return Problem(str(document.path), line, column, code, message)
 
 
-def load_rulebook(directory: Path) -> Rulebook:
-    """Load and cross-check every rules file in ``directory``; raise RulesError listing all problems."""
+def load_rulebook(directory: Path, readings: list[str] | tuple[str, ...] = ()) -> Rulebook:
+    """Load and cross-check every rules file in ``directory``; raise RulesError listing all problems.
+
+    ``readings`` names overlays of ``directory/readings/`` applied in order before the
+    cross-checks, so a reading is held to every check the rules are.
+    """
     directory = Path(directory)
     problems: list[Problem] = []
     if not directory.is_dir():
@@ -373,6 +380,19 @@ def load_rulebook(directory: Path) -> Rulebook:
             parsed[name] = model.model_validate(document.data)
         except ValidationError as exc:
             problems.extend(_pydantic_problems(document, exc))
+    reading_documents = []
+    seen_readings: set[str] = set()
+    for name in readings:
+        if name in seen_readings:
+            raise UsageError(f"--reading {name}: given more than once")
+        seen_readings.add(name)
+        try:
+            document = load_reading_document(directory, name)
+        except RulesError as exc:
+            problems.extend(exc.problems)
+            continue
+        reading_documents.append((name, document))
+        digests[f"readings/{name}.yaml"] = hashlib.sha256(Path(document.path).read_bytes()).hexdigest()
     if problems:
         raise RulesError(problems)
 
@@ -387,6 +407,24 @@ def load_rulebook(directory: Path) -> Rulebook:
     d_scales, d_scores = documents["scales.yaml"], documents["scores.yaml"]
     d_thresholds, d_criteria = documents["thresholds.yaml"], documents["criteria.yaml"]
     d_tree, d_actions = documents["tree.yaml"], documents["actions.yaml"]
+    locator = Locator(base={"nodes": d_tree, "leaves": d_tree, "criteria": d_criteria})
+    reading_infos: list[ReadingInfo] = []
+    if reading_documents:
+        merged, merged_variants, reading_infos, _retired, reading_problems = apply_readings(
+            {"nodes": tree.nodes, "leaves": tree.leaves, "criteria": criteria_file.criteria},
+            {"nodes": Node, "leaves": Leaf, "criteria": Criterion},
+            tree.variants,
+            Labelled,
+            reading_documents,
+            locator,
+        )
+        if reading_problems:
+            raise RulesError(reading_problems)
+        tree = tree.model_copy(
+            update={"nodes": merged["nodes"], "leaves": merged["leaves"], "variants": merged_variants}
+        )
+        criteria_file = criteria_file.model_copy(update={"criteria": merged["criteria"]})
+    at = locator.problem
 
     if scales.scale.min >= scales.scale.max:
         problems.append(_located(d_scales, ("scale",), "scale", "min must be below max"))
@@ -408,7 +446,15 @@ def load_rulebook(directory: Path) -> Rulebook:
         for index, item in enumerate(items):
             key = getattr(item, attribute)
             if key in seen:
-                problems.append(_located(document, (section, index, attribute), key, f'duplicate {attribute} "{key}"'))
+                message = f'duplicate {attribute} "{key}"'
+                if section is None:  # nodes and leaves together: names are unique across both
+                    split = len(tree.nodes)
+                    place = ("nodes", index) if index < split else ("leaves", index - split)
+                    problems.append(at((*place, attribute), key, message))
+                elif section in locator.base:
+                    problems.append(at((section, index, attribute), key, message))
+                else:
+                    problems.append(_located(document, (section, index, attribute), key, message))
             seen[key] = index
         return {getattr(item, attribute): item for item in items}
 
@@ -420,7 +466,7 @@ def load_rulebook(directory: Path) -> Rulebook:
     leaves = unique(tree.leaves, d_tree, "leaves")
     actions = unique(actions_file.actions, d_actions, "actions")
     unique(actions_file.actions, d_actions, "actions", "name")
-    unique([*tree.nodes, *tree.leaves], d_tree, "nodes", "name")
+    unique([*tree.nodes, *tree.leaves], d_tree, None, "name")
 
     def known_actions(codes, document, loc, owner):
         for index, code in enumerate(codes):
@@ -450,16 +496,15 @@ def load_rulebook(directory: Path) -> Rulebook:
     for index, criterion in enumerate(criteria_file.criteria):
         loc = ("criteria", index)
         if (criterion.any_of is None) == (criterion.all_of is None):
-            problems.append(_located(d_criteria, loc, criterion.code, "give exactly one of any_of, all_of"))
+            problems.append(at(loc, criterion.code, "give exactly one of any_of, all_of"))
             continue
         field_name = "any_of" if criterion.any_of is not None else "all_of"
         if not criterion.scores:
-            problems.append(_located(d_criteria, (*loc, field_name), criterion.code, "lists no score"))
+            problems.append(at((*loc, field_name), criterion.code, "lists no score"))
         for position, score in enumerate(criterion.scores):
             if score not in scores:
                 problems.append(
-                    _located(
-                        d_criteria,
+                    at(
                         (*loc, field_name, position),
                         criterion.code,
                         f'unknown score "{score}"',
@@ -467,8 +512,7 @@ def load_rulebook(directory: Path) -> Rulebook:
                 )
             elif score not in thresholds_file.thresholds:
                 problems.append(
-                    _located(
-                        d_criteria,
+                    at(
                         (*loc, field_name, position),
                         criterion.code,
                         f'score "{score}" has no threshold',
@@ -493,8 +537,7 @@ def load_rulebook(directory: Path) -> Rulebook:
     for index, node in enumerate(tree.nodes):
         if node.criterion not in criteria:
             problems.append(
-                _located(
-                    d_tree,
+                at(
                     ("nodes", index, "criterion"),
                     node.code,
                     f'unknown criterion "{node.criterion}"',
@@ -504,8 +547,7 @@ def load_rulebook(directory: Path) -> Rulebook:
             target = getattr(node, branch)
             if target not in targets:
                 problems.append(
-                    _located(
-                        d_tree,
+                    at(
                         ("nodes", index, branch),
                         node.code,
                         f'unknown node or leaf "{target}"',
@@ -514,20 +556,15 @@ def load_rulebook(directory: Path) -> Rulebook:
     for index, leaf in enumerate(tree.leaves):
         loc = ("leaves", index)
         if leaf.category not in tree.categories:
-            problems.append(_located(d_tree, (*loc, "category"), leaf.code, f'unknown category "{leaf.category}"'))
+            problems.append(at((*loc, "category"), leaf.code, f'unknown category "{leaf.category}"'))
         if leaf.variant is not None and leaf.variant not in tree.variants:
-            problems.append(_located(d_tree, (*loc, "variant"), leaf.code, f'unknown variant "{leaf.variant}"'))
+            problems.append(at((*loc, "variant"), leaf.code, f'unknown variant "{leaf.variant}"'))
         for position, link in enumerate(leaf.missing_links):
             if link not in tree.missing_links:
-                problems.append(
-                    _located(
-                        d_tree,
-                        (*loc, "missing_links", position),
-                        leaf.code,
-                        f'unknown missing link "{link}"',
-                    )
-                )
-        known_actions(leaf.actions, d_tree, (*loc, "actions"), leaf.code)
+                problems.append(at((*loc, "missing_links", position), leaf.code, f'unknown missing link "{link}"'))
+        for position, code in enumerate(leaf.actions):
+            if code not in actions:
+                problems.append(at((*loc, "actions", position), leaf.code, f'unknown action "{code}"'))
 
     problems.extend(_portfolio_problems(portfolio, tree, documents["portfolio.yaml"]))
     indicator_rules, indicator_problems = check_indicator_rules(
@@ -540,7 +577,7 @@ def load_rulebook(directory: Path) -> Rulebook:
     problems.extend(indicator_problems)
 
     if not problems:
-        problems.extend(_structure_problems(tree, nodes, leaves, d_tree))
+        problems.extend(_structure_problems(tree, nodes, leaves, at))
     if problems:
         raise RulesError(problems)
 
@@ -564,6 +601,7 @@ def load_rulebook(directory: Path) -> Rulebook:
         portfolio=portfolio,
         indicators=indicator_rules,
         file_digests=digests,
+        readings=tuple(reading_infos),
     )
 
 
@@ -617,7 +655,7 @@ def _portfolio_problems(portfolio: PortfolioSettings, tree: TreeFile, document: 
     return problems
 
 
-def _structure_problems(tree: TreeFile, nodes, leaves, document: YamlDocument) -> list[Problem]:
+def _structure_problems(tree: TreeFile, nodes, leaves, at) -> list[Problem]:
     """Cycles, and nodes or leaves no path reaches."""
     problems: list[Problem] = []
     index_of = {node.code: ("nodes", i) for i, node in enumerate(tree.nodes)}
@@ -627,7 +665,7 @@ def _structure_problems(tree: TreeFile, nodes, leaves, document: YamlDocument) -
     def visit(code: str, trail: tuple[str, ...]) -> None:
         if code in trail:
             cycle = " -> ".join((*trail[trail.index(code) :], code))
-            problems.append(_located(document, index_of[code], code, f"cycle in the tree: {cycle}"))
+            problems.append(at(index_of[code], code, f"cycle in the tree: {cycle}"))
             return
         reached.add(code)
         if code in nodes:
@@ -638,7 +676,7 @@ def _structure_problems(tree: TreeFile, nodes, leaves, document: YamlDocument) -
     visit(tree.root, ())
     for code in index_of:
         if code not in reached:
-            problems.append(_located(document, index_of[code], code, "no path from the root reaches it"))
+            problems.append(at(index_of[code], code, "no path from the root reaches it"))
     return problems
 
 
