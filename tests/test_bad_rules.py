@@ -341,7 +341,9 @@ def test_several_errors_at_once_are_all_reported(rules_copy, run_cli):
         "name: focus.economic\n    criterion: VC01",
         "name: focus.economic\n    criterion: VC99",
     )
-    edit(rules_copy, "tree.yaml", "name: moonshot\n    category: moonshot\n", "name: moonshot\n    category: moonshoot\n")
+    edit(
+        rules_copy, "tree.yaml", "name: moonshot\n    category: moonshot\n", "name: moonshot\n    category: moonshoot\n"
+    )
     edit(
         rules_copy,
         "tree.yaml",
