@@ -35,6 +35,9 @@ class IndicatorDef(_Strict):
     kind: Literal["number", "symbol"] = "number"
     min: float | None = None
     max: float | None = None
+    # The geography a figure describes: the project scores Flanders, some sources only
+    # report Belgium, and the explanation must say so.
+    scope: str = "Flanders"
     cite: str
 
 
@@ -304,11 +307,16 @@ def derive_scores(
             continue
         located = [*derivation.inputs, *derivation.unavailable]
         first_location = next((figure.location for figure in located if figure.location), None)
+        # A score built on a proxy figure is itself an assumption, whatever the others are.
+        proxies = [
+            use.indicator for use in derivation.inputs if getattr(indicators.get(use.indicator), "assumption", False)
+        ]
         result[score] = ScoreValue(
             value=derivation.value,
             origin="indicators",
             location=first_location,
-            note=derivation.summary,
+            note=derivation.summary + (f" (proxy: {', '.join(proxies)})" if proxies else ""),
+            assumption=bool(proxies),
             derivation=derivation,
         )
     return result

@@ -258,7 +258,7 @@ def _score_validator(rulebook: Rulebook, *, range_refusal: str | None = None):
     return Annotated[Any, PlainValidator(validate), WithJsonSchema(schema)]
 
 
-INDICATOR_KEYS = ("value", "source", "note")
+INDICATOR_KEYS = ("value", "source", "note", "assumption")
 
 
 def _indicator_validator(rulebook: Rulebook, name: str):
@@ -321,11 +321,19 @@ def _indicator_validator(rulebook: Rulebook, name: str):
             for key in ("source", "note"):
                 if key in raw and not isinstance(raw[key], str):
                     raise PydanticCustomError("indicator", '"{key}" must be text', {"key": key, "subkey": key})
+            if "assumption" in raw and not isinstance(raw["assumption"], bool):
+                raise PydanticCustomError("indicator", '"assumption" must be true or false', {"subkey": "assumption"})
             try:
                 value, symbol = figure(raw["value"])
             except PydanticCustomError as exc:
                 raise PydanticCustomError("indicator", exc.message(), {"subkey": "value"}) from None
-            return {"value": value, "symbol": symbol, "source": raw.get("source"), "note": raw.get("note")}
+            return {
+                "value": value,
+                "symbol": symbol,
+                "source": raw.get("source"),
+                "note": raw.get("note"),
+                "assumption": raw.get("assumption", False),
+            }
         value, symbol = figure(raw)
         return {"value": value, "symbol": symbol}
 
@@ -348,6 +356,7 @@ def _indicator_validator(rulebook: Rulebook, name: str):
                     "value": value_schema,
                     "source": {"type": "string", "description": "where the figure comes from"},
                     "note": {"type": "string"},
+                    "assumption": {"type": "boolean", "description": "a proxy, not the domain's own figure"},
                 },
             },
         ]

@@ -28,6 +28,8 @@ class IndicatorValue(BaseModel):
     symbol: str | None = None
     source: str | None = None
     note: str | None = None
+    # A proxy (a parent sector's figure, a wider geography) rather than the domain's own.
+    assumption: bool = False
     location: str | None = None
 
 

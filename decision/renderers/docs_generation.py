@@ -109,7 +109,11 @@ def _indicator_section(rulebook: Rulebook) -> list[str]:
     lines += ["", "| transform | rule |", "|---|---|"]
     for name, transform in mapping.transforms.items():
         lines.append(f"| {name} | {_transform_text(transform)} |")
-    lines += ["", "| indicator | label | unit | range | feeds | source |", "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| indicator | label | unit | range | scope | feeds | source |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for name, indicator in mapping.indicators.items():
         feeds = ", ".join(
             rule.code for rule in mapping.derivations.values() if any(i.indicator == name for i in rule.inputs)
@@ -118,7 +122,8 @@ def _indicator_section(rulebook: Rulebook) -> list[str]:
         high = "" if indicator.max is None else f"{indicator.max:g}"
         bounds = f"{low}..{high}" if indicator.kind == "number" else "symbol"
         lines.append(
-            f"| {name} | {indicator.label} | {indicator.unit} | {bounds} | {feeds or 'none'} | {indicator.cite} |"
+            f"| {name} | {indicator.label} | {indicator.unit} | {bounds} | {indicator.scope} | {feeds or 'none'} "
+            f"| {indicator.cite} |"
         )
     return lines
 
