@@ -200,6 +200,22 @@ CASES = {
         "version",
         'version: unknown field "version"',
     ),
+    "unknown-action-cross-cutting": (
+        "tree.yaml",
+        "actions: [VA50, VA51, VA52, VA53, VA54]",
+        "actions: [VA50, VA51, VA59, VA53, VA54]",
+        "actions: [VA50, VA51, VA59, VA53, VA54]",
+        "VA59",
+        'cross_cutting: unknown action "VA59"',
+    ),
+    "unknown-category-cross-cutting": (
+        "tree.yaml",
+        "categories: [strong, ecosystem-gap, moonshot]",
+        "categories: [strong, ecosystem-gap, moonshots]",
+        "categories: [strong, ecosystem-gap, moonshots]",
+        "moonshots",
+        'cross_cutting: unknown category "moonshots" (known: strong, ecosystem-gap, moonshot, no-focus)',
+    ),
     "bad-node-code": (
         "tree.yaml",
         "code: VT13",

@@ -298,6 +298,7 @@ def test_moonshot_category_must_exist(rules_copy):
     tree = rules_copy / "tree.yaml"
     tree.write_text(tree.read_text().replace("moonshot:\n    label: Moonshot", "long-shot:\n    label: Moonshot"))
     tree.write_text(tree.read_text().replace("    category: moonshot\n", "    category: long-shot\n"))
+    tree.write_text(tree.read_text().replace("[strong, ecosystem-gap, moonshot]", "[strong, ecosystem-gap, long-shot]"))
     edit(
         rules_copy,
         "portfolio.yaml",

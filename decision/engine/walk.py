@@ -206,6 +206,9 @@ class Engine:
             for link in missing_links:
                 for code in rulebook.missing_links[link].actions:
                     actions.append(self._action(code, f"missing link: {link}"))
+            cross = rulebook.cross_cutting
+            if cross is not None and category in cross.categories:
+                actions.extend(self._action(code, f"every {category} domain: {cross.label}") for code in cross.actions)
         else:
             category, variant, missing_links = "undetermined", None, []
             reachable_text = ", ".join(sorted(self._label(c, v) for c, v in outcomes))

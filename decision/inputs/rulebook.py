@@ -139,6 +139,15 @@ class FeasibilitySetting(_Strict):
     cite: str
 
 
+class CrossCutting(_Strict):
+    """Actions the source gives to every domain of some categories, whatever the leaf."""
+
+    label: str
+    categories: list[str] = Field(min_length=1)
+    actions: list[str] = Field(min_length=1)
+    cite: str
+
+
 class Node(_Strict):
     code: str = Field(pattern=r"^VT\d{2}$")
     name: str = Field(pattern=NAME_PATTERN)
@@ -167,6 +176,8 @@ class TreeFile(_Strict):
     variants: dict[str, Labelled]
     missing_links: dict[str, MissingLink]
     feasibility: FeasibilitySetting
+    # Optional so that rules stored by older runs still load and replay unchanged.
+    cross_cutting: CrossCutting | None = None
     nodes: list[Node]
     leaves: list[Leaf]
 
@@ -237,6 +248,7 @@ class Rulebook:
     variants: dict[str, Labelled]
     missing_links: dict[str, MissingLink]
     feasibility: FeasibilitySetting
+    cross_cutting: CrossCutting | None
     root: str
     nodes: dict[str, Node]
     leaves: dict[str, Leaf]
@@ -530,6 +542,12 @@ def load_rulebook(directory: Path, readings: list[str] | tuple[str, ...] = ()) -
         )
     for link, definition in tree.missing_links.items():
         known_actions(definition.actions, d_tree, ("missing_links", link, "actions"), link)
+    if tree.cross_cutting is not None:
+        known_actions(tree.cross_cutting.actions, d_tree, ("cross_cutting", "actions"), "cross_cutting")
+        for index, category in enumerate(tree.cross_cutting.categories):
+            if category not in tree.categories:
+                message = f'unknown category "{category}" (known: {", ".join(tree.categories)})'
+                problems.append(_located(d_tree, ("cross_cutting", "categories", index), "cross_cutting", message))
 
     targets = set(nodes) | set(leaves)
     if tree.root not in nodes:
@@ -593,6 +611,7 @@ def load_rulebook(directory: Path, readings: list[str] | tuple[str, ...] = ()) -
         variants=dict(tree.variants),
         missing_links=dict(tree.missing_links),
         feasibility=tree.feasibility,
+        cross_cutting=tree.cross_cutting,
         root=tree.root,
         nodes=nodes,
         leaves=leaves,
