@@ -404,10 +404,10 @@ def test_schema_errors_in_several_files_are_all_reported(rules_copy, run_cli):
 
 def test_rules_files_are_not_modified(rules_copy, run_cli):
     edit(rules_copy, "tree.yaml", "if_no: VT07", "if_no: VT77")
-    before = {path.name: path.read_bytes() for path in rules_copy.iterdir()}
+    before = {path.relative_to(rules_copy): path.read_bytes() for path in rules_copy.rglob("*") if path.is_file()}
     rules_problems(rules_copy)
     cli_rules_failure(run_cli, rules_copy)
-    assert {path.name: path.read_bytes() for path in rules_copy.iterdir()} == before
+    assert {path.relative_to(rules_copy): path.read_bytes() for path in rules_copy.rglob("*") if path.is_file()} == before
 
 
 # --- --threshold ----------------------------------------------------------------------------------

@@ -118,7 +118,7 @@ def _run(
     from decision.inputs.profiles import load_profiles
     from decision.inputs.rulebook import load_rulebook
 
-    rulebook = _thresholds_rulebook(load_rulebook(rules_dir), record)
+    rulebook = _thresholds_rulebook(load_rulebook(rules_dir, record.readings()), record)
     profiles = load_profiles(profile_paths, rulebook)
     params = record.params
     if record.command in ("classify", "report"):

@@ -191,8 +191,14 @@ class RunRecord(BaseModel):
         return " ".join(["decision", self.command, *(_shell_word(a) for a in self.args)])
 
     def rules_by_name(self) -> dict[str, str]:
-        """Rules file name -> SHA-256."""
-        return {Path(f.path).name: f.sha256 for f in self.rules}
+        """Rules file name (relative to the rules folder, e.g. readings/x.yaml) -> SHA-256."""
+        return {(f.shown or Path(f.path).name): f.sha256 for f in self.rules}
+
+    def readings(self) -> list[str]:
+        """The readings the run applied, in order (their files are among its rules)."""
+        from decision.inputs.readings import readings_in_digests
+
+        return readings_in_digests(self.rules_by_name())
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from decision.cli.options import (
     ForceOption,
     OutOption,
     PathsArgument,
+    ReadingOption,
     RulesOption,
     ThresholdOption,
     check_out,
@@ -75,6 +76,7 @@ def classify(
     paths: PathsArgument = None,
     format: Annotated[PortfolioFormat, typer.Option("--format", "-f", help="Output format.")] = PortfolioFormat.table,
     rules: RulesOption = None,
+    reading: ReadingOption = None,
     threshold: ThresholdOption = None,
     engine: EngineOption = None,
     out: OutOption = None,
@@ -87,7 +89,7 @@ def classify(
     from decision.analyses.margins import with_fragility
     from decision.engine.walk import classify_all
 
-    rulebook = load_rules(rules, threshold, engine)
+    rulebook = load_rules(rules, threshold, engine, readings=reading)
     profiles = load_profile_paths(paths, rulebook)
     # Fragile: one score moved by at most fragile_step (rules/workshop.yaml) changes the outcome.
     results = with_fragility(rulebook, profiles, classify_all(profiles, rulebook))
@@ -133,6 +135,7 @@ def explain(
     paths: PathsArgument = None,
     format: Annotated[ExplainFormat, typer.Option("--format", "-f", help="Output format.")] = ExplainFormat.text,
     rules: RulesOption = None,
+    reading: ReadingOption = None,
     threshold: ThresholdOption = None,
     engine: EngineOption = None,
     record: RecordOption = False,
@@ -143,7 +146,7 @@ def explain(
     from decision.analyses.margins import with_fragility
     from decision.engine.walk import Engine
 
-    rulebook = load_rules(rules, threshold, engine)
+    rulebook = load_rules(rules, threshold, engine, readings=reading)
     profiles = load_profile_paths(paths, rulebook)
     from decision.inputs.profiles import find_profile
 
@@ -168,9 +171,10 @@ def explain(
 def validate(
     paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help="Profile files or folders to check.")],
     rules: RulesOption = None,
+    reading: ReadingOption = None,
 ) -> None:
     """Check profiles only, listing every problem with its file, line and field."""
-    rulebook = load_rules(rules, None)
+    rulebook = load_rules(rules, None, readings=reading)
     profiles = load_profile_paths(paths, rulebook)
     from decision.model.wording import plural
 
@@ -190,23 +194,24 @@ def tree(
         ),
     ] = TreeFormat.text,
     rules: RulesOption = None,
+    reading: ReadingOption = None,
     threshold: ThresholdOption = None,
 ) -> None:
     """Draw the decision tree from the rules folder."""
     from decision.renderers.tree_drawing import tree_jdm, tree_mermaid, tree_text
 
-    rulebook = load_rules(rules, threshold)
+    rulebook = load_rules(rules, threshold, readings=reading)
     drawing = {TreeFormat.mermaid: tree_mermaid, TreeFormat.jdm: tree_jdm}.get(format, tree_text)
     sys.stdout.write(drawing(rulebook))
 
 
 @app.command()
 @handles_errors
-def schema(rules: RulesOption = None) -> None:
+def schema(rules: RulesOption = None, reading: ReadingOption = None) -> None:
     """Print the JSON Schema of the profile format (for editor completion and validation)."""
     from decision.inputs.profiles import profile_json_schema
 
-    rulebook = load_rules(rules, None)
+    rulebook = load_rules(rules, None, readings=reading)
     sys.stdout.write(json.dumps(profile_json_schema(rulebook), indent=2) + "\n")
 
 
@@ -214,6 +219,7 @@ def schema(rules: RulesOption = None) -> None:
 @handles_errors
 def rules_check(
     rules: RulesOption = None,
+    reading: ReadingOption = None,
     threshold: ThresholdOption = None,
     engine: EngineOption = None,
     engines: Annotated[
@@ -223,13 +229,19 @@ def rules_check(
             help="Also prove durable-rules and zen-engine interchangeable on the same grid (needs both).",
         ),
     ] = False,
+    skip_readings: Annotated[
+        bool,
+        typer.Option("--skip-readings", help="Do not also prove each shipped reading (rules/readings/) total."),
+    ] = False,
 ) -> None:
-    """Prove the rules total and unambiguous over the full score grid; count profiles per leaf."""
+    """Prove the rules total and unambiguous over the full score grid; count profiles per leaf.
+
+    Then proves the same of each reading in the rules folder, applied alone."""
     from rich.table import Table
 
     from decision.engine.rules_check import check_rules
 
-    rulebook = load_rules(rules, threshold, engine)
+    rulebook = load_rules(rules, threshold, engine, readings=reading)
     report = check_rules(rulebook)
     console = new_console()
     grid = ", ".join(
@@ -276,6 +288,32 @@ def rules_check(
         markup=False,
         soft_wrap=True,
     )
+    if not skip_readings and not reading:
+        from decision.inputs.readings import available_readings
+
+        failed = []
+        variants = [
+            load_rules(rules, threshold, engine, readings=[name]) for name in available_readings(rulebook.directory)
+        ]
+        for variant in sorted(variants, key=lambda book: book.readings[0].code):
+            checked = check_rules(variant)
+            name = variant.readings[0].name
+            [info] = variant.readings
+            if checked.ok:
+                console.print(
+                    f"reading {info.code} {name}: total and unambiguous as well "
+                    f"({sum(code in variant.leaves for code in checked.leaf_counts)} leaves, all reached; "
+                    f"{checked.undetermined} profiles undetermined)",
+                    markup=False,
+                    soft_wrap=True,
+                )
+            else:
+                failed.append(name)
+                for line in [*checked.gaps, *checked.overlaps, *checked.unreached_leaves]:
+                    typer.echo(f"reading {name}: {line}", err=True)
+        if failed:
+            typer.echo(f"rules check FAILED for the reading(s) {', '.join(failed)}", err=True)
+            raise typer.Exit(EXIT_CHECK_FAILED)
     if engines:
         from decision.engine.rules_check import check_engines
 

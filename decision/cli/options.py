@@ -26,6 +26,18 @@ RulesOption = Annotated[
     Path | None,
     typer.Option("--rules", metavar="DIR", help="Rules folder to use instead of the shipped one.", show_default=False),
 ]
+ReadingOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--reading",
+        metavar="NAME",
+        help=(
+            "Apply an alternative reading of the source (rules/readings/NAME.yaml), e.g. "
+            "science-without-translation (repeatable; `decision readings` lists them)."
+        ),
+        show_default=False,
+    ),
+]
 ThresholdOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -96,8 +108,10 @@ def handles_errors(command):
 _NO_ENGINE = object()
 
 
-def load_rules(rules: Path | None, thresholds: list[str] | None, engine=_NO_ENGINE):
-    """The rules folder (default: the shipped one) with the run's thresholds and engine.
+def load_rules(rules: Path | None, thresholds: list[str] | None, engine=_NO_ENGINE, readings: list[str] | None = None):
+    """The rules folder (default: the shipped one) with the run's readings, thresholds and engine.
+
+    Readings are applied first (they change the tree), then the threshold overrides.
 
     Commands that classify pass their ``--engine`` value (None when not given); the engine
     is then resolved before anything runs, and the one-line note of
@@ -110,7 +124,7 @@ def load_rules(rules: Path | None, thresholds: list[str] | None, engine=_NO_ENGI
         from decision.engine.choice import resolve_engine
 
         choice = resolve_engine(None if engine is None else str(engine))
-    rulebook = load_rulebook(rules if rules is not None else shipped_data_dir("rules"))
+    rulebook = load_rulebook(rules if rules is not None else shipped_data_dir("rules"), readings or ())
     rulebook = rulebook.with_thresholds(parse_threshold_options(thresholds))
     if choice is None:
         return rulebook

@@ -248,6 +248,7 @@ class Engine:
             scores=profile.scores,
             factors=profile.factors,
             engine=self.name,
+            readings=[f"{r.code} {r.name}" for r in rulebook.readings],
             thresholds={
                 name: ThresholdUsed(
                     value=t.value, op=t.op, origin=t.origin, meaning=t.meaning, interpretation=t.interpretation

@@ -117,6 +117,14 @@ class IndicatorRules(BaseModel):
     transforms: dict[str, Transform]
     derivations: dict[str, DerivationRule]
 
+    def evidence_for(self, score: str) -> str:
+        """In words, what would give a missing score a value: its indicators or a cited score."""
+        rule = self.derivations.get(score)
+        if rule is None:
+            return f"a cited {score} score"
+        names = ", ".join(item.indicator for item in rule.inputs)
+        return f"a figure for {names} ({rule.code}), or a cited {score} score"
+
 
 def check_indicator_rules(
     parsed: IndicatorsFile,

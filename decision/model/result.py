@@ -201,6 +201,18 @@ class DomainResult(BaseModel):
     # Set by `decision classify` only: one-score moves of at most the fragile step (rules/workshop.yaml)
     # that change the outcome, e.g. "science -0.01 -> ecosystem-gap". Empty when robust or not computed.
     fragile: list[str] = []
+    # The alternative readings of the source the rules were read under (rules/readings/),
+    # e.g. "VR01 science-without-translation"; empty under the default reading.
+    readings: list[str] = []
+
+    @model_serializer(mode="wrap")
+    def _omit_default_reading(self, handler):
+        # A result under the default reading serialises exactly as before readings existed,
+        # so recorded runs replay to the same bytes.
+        data = handler(self)
+        if not self.readings:
+            data.pop("readings", None)
+        return data
 
 
 class ThresholdUsed(BaseModel):

@@ -50,6 +50,10 @@ def explanation_markdown(r: DomainResult) -> str:
         "",
         f"**Category:** {category_text(r)}  ",
         f"**Why:** {markdown_text(r.reason)}",
+        *(
+            f"**Reading:** {markdown_text(reading)} (an alternative reading of the source, not the default)  "
+            for reading in r.readings
+        ),
         "",
     ]
     out += ["### Scores", "", "| score | value | provenance |", "|---|---|---|"]

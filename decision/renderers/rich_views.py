@@ -71,6 +71,8 @@ def explanation(result: DomainResult, rulebook: Rulebook | None) -> Group:
     header.append("Category: ")
     header.append(category_text(result), style=CATEGORY_STYLES.get(result.category, ""))
     header.append(f"\nWhy: {result.reason}")
+    for reading in result.readings:
+        header.append(f"\nReading: {reading} (an alternative reading of the source, not the default)", style="yellow")
     parts.append(header)
 
     scores = Table(title="Scores", title_justify="left")
@@ -156,6 +158,9 @@ def explanation(result: DomainResult, rulebook: Rulebook | None) -> Group:
                 style="red",
             )
         )
+        if rulebook is not None:
+            needed = "; ".join(f"{name}: {rulebook.indicators.evidence_for(name)}" for name in result.blocking)
+            parts.append(Text(f"Evidence that would settle it: {needed}"))
     if result.actions:
         actions = Table(title="Policy actions", title_justify="left")
         actions.add_column("code", no_wrap=True)

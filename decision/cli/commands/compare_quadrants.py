@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from decision.cli.commands.plot import TechnologyPaths, technologies_dir
-from decision.cli.options import EngineOption, RulesOption, ThresholdOption, handles_errors, load_rules, new_console
+from decision.cli.options import (
+    EngineOption,
+    ReadingOption,
+    RulesOption,
+    ThresholdOption,
+    handles_errors,
+    load_rules,
+    new_console,
+)
 
 if TYPE_CHECKING:
     from rich.console import Group
@@ -203,6 +211,7 @@ def compare_quadrants(
     paths: TechnologyPaths = None,
     format: Annotated[CompareFormat, typer.Option("--format", "-f", help="Output format.")] = CompareFormat.table,
     rules: RulesOption = None,
+    reading: ReadingOption = None,
     threshold: ThresholdOption = None,
     engine: EngineOption = None,
 ) -> None:
@@ -212,7 +221,7 @@ def compare_quadrants(
     from decision.engine.walk import classify_all
     from decision.inputs.profiles import load_profiles
 
-    rulebook = load_rules(rules, threshold, engine)
+    rulebook = load_rules(rules, threshold, engine, readings=reading)
     quadrants = load_quadrants(rulebook)
     profiles = load_profiles(paths or [technologies_dir()], rulebook)
     report = compare(rulebook, quadrants, profiles, classify_all(profiles, rulebook))

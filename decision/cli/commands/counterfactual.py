@@ -13,6 +13,7 @@ import typer
 from decision.cli.options import (
     EngineOption,
     PathsArgument,
+    ReadingOption,
     RulesOption,
     ThresholdOption,
     handles_errors,
@@ -52,6 +53,7 @@ def counterfactual(
         CounterfactualFormat, typer.Option("--format", "-f", help="Output format.")
     ] = CounterfactualFormat.text,
     rules: RulesOption = None,
+    reading: ReadingOption = None,
     threshold: ThresholdOption = None,
     engine: EngineOption = None,
 ) -> None:
@@ -59,7 +61,7 @@ def counterfactual(
     from decision.analyses.counterfactual import counterfactual as search
     from decision.analyses.counterfactual import parse_fixed, parse_target, to_json, to_text
 
-    rulebook = load_rules(rules, threshold, engine)
+    rulebook = load_rules(rules, threshold, engine, readings=reading)
     target = parse_target(rulebook, to)
     fixed = parse_fixed(rulebook, fix)
     profiles = load_profile_paths(paths, rulebook)

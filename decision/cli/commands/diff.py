@@ -20,6 +20,7 @@ import typer
 
 from decision.cli.options import (
     EngineOption,
+    ReadingOption,
     RulesOption,
     ThresholdOption,
     handles_errors,
@@ -84,7 +85,7 @@ def _run_rules_changes(old: RunRecord, new: RunRecord) -> list[RuleChange]:
     books = []
     for record in (old, new):
         try:
-            book = load_rulebook(Path(record.rules_dir))
+            book = load_rulebook(Path(record.rules_dir), record.readings())
         except DecisionError:
             book = None
         books.append(book if book is not None and book.file_digests == record.rules_by_name() else None)
@@ -119,6 +120,7 @@ def diff(
     ] = False,
     format: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.text,
     rules: RulesOption = None,
+    reading: ReadingOption = None,
     threshold: ThresholdOption = None,
     engine: EngineOption = None,
 ) -> None:
@@ -141,7 +143,7 @@ def diff(
 
     extra = {}
     if kind == "profiles":
-        rulebook = load_rules(rules, threshold, engine)
+        rulebook = load_rules(rules, threshold, engine, readings=reading)
         sides = []
         for argument in (old, new):
             results = classify_all(load_profile_paths([Path(argument)], rulebook), rulebook)

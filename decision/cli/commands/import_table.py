@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from decision.cli.options import EXIT_CHECK_FAILED, EXIT_INPUT, RulesOption, handles_errors, load_rules
+from decision.cli.options import EXIT_CHECK_FAILED, EXIT_INPUT, ReadingOption, RulesOption, handles_errors, load_rules
 
 # Like a failed `rules check` or `diff --exit-code`: the command did its work, but what it
 # found needs a look. Scripts can tell "all written" (0) from "some rows left out" (1).
@@ -38,11 +38,12 @@ def import_table(
         bool, typer.Option("--skip-bad", help="Write the good rows and list the bad ones (exit 1) instead of nothing.")
     ] = False,
     rules: RulesOption = None,
+    reading: ReadingOption = None,
 ) -> None:
     """Turn a table into profiles, one per row, keeping the table, row and column of every figure."""
     from decision.inputs.table_import import BadRowsError, ImportProblems, TargetsExistError, plan_import, write_import
 
-    rulebook = load_rules(rules, None)
+    rulebook = load_rules(rules, None, readings=reading)
     try:
         plan = plan_import(table, mapping, rulebook)
         written = write_import(plan, out, force=force, skip_bad=skip_bad)

@@ -13,6 +13,7 @@ import typer
 
 from decision.cli.options import (
     EngineOption,
+    ReadingOption,
     RulesOption,
     ThresholdOption,
     handles_errors,
@@ -45,6 +46,7 @@ def margins(
     ] = False,
     format: Annotated[MarginsFormat, typer.Option("--format", "-f", help="Output format.")] = MarginsFormat.text,
     rules: RulesOption = None,
+    reading: ReadingOption = None,
     threshold: ThresholdOption = None,
     engine: EngineOption = None,
 ) -> None:
@@ -59,7 +61,7 @@ def margins(
         if not arguments:
             raise UsageError("give a domain ID, --all or --thresholds")
         domain_id = arguments.pop(0)
-    rulebook = load_rules(rules, threshold, engine)
+    rulebook = load_rules(rules, threshold, engine, readings=reading)
     profiles = load_profile_paths([Path(a) for a in arguments] or None, rulebook)
     if domain_id is not None:
         from decision.inputs.profiles import find_profile

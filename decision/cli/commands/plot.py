@@ -15,6 +15,7 @@ import typer
 from decision.cli.options import (
     EngineOption,
     ForceOption,
+    ReadingOption,
     RulesOption,
     ThresholdOption,
     handles_errors,
@@ -78,6 +79,7 @@ def quadrant(
     rca: Annotated[Rca, typer.Option("--rca", help="The RCA that colours the points.")] = Rca.patent,
     force: ForceOption = False,
     rules: RulesOption = None,
+    reading: ReadingOption = None,
     threshold: ThresholdOption = None,
     engine: EngineOption = None,
 ) -> None:
@@ -94,7 +96,7 @@ def quadrant(
     from decision.inputs.profiles import load_profiles
     from decision.output_file import write_output
 
-    rulebook = load_rules(rules, threshold, engine)
+    rulebook = load_rules(rules, threshold, engine, readings=reading)
     quadrants = load_quadrants(rulebook)
     profiles = load_profiles(paths or [technologies_dir()], rulebook)
     refuse_inputs(out, force, rulebook, profiles)

@@ -13,6 +13,7 @@ import typer
 from decision.cli.options import (
     EngineOption,
     PathsArgument,
+    ReadingOption,
     RulesOption,
     ThresholdOption,
     handles_errors,
@@ -110,6 +111,7 @@ def portfolio(
     paths: PathsArgument = None,
     format: Annotated[PortfolioFormat, typer.Option("--format", "-f", help="Output format.")] = PortfolioFormat.text,
     rules: RulesOption = None,
+    reading: ReadingOption = None,
     threshold: ThresholdOption = None,
     engine: EngineOption = None,
 ) -> None:
@@ -117,7 +119,7 @@ def portfolio(
     from decision.analyses.portfolio import portfolio_report
     from decision.engine.walk import classify_all
 
-    rulebook = load_rules(rules, threshold, engine)
+    rulebook = load_rules(rules, threshold, engine, readings=reading)
     profiles = load_profile_paths(paths, rulebook)
     report = portfolio_report(rulebook, classify_all(profiles, rulebook))
     if format is PortfolioFormat.json:

@@ -13,6 +13,7 @@ from decision.cli.options import (
     EngineOption,
     ForceOption,
     PathsArgument,
+    ReadingOption,
     RulesOption,
     ThresholdOption,
     check_out,
@@ -61,6 +62,7 @@ def report(
         ),
     ] = None,
     rules: RulesOption = None,
+    reading: ReadingOption = None,
     threshold: ThresholdOption = None,
     engine: EngineOption = None,
     force: ForceOption = False,
@@ -73,7 +75,7 @@ def report(
     from decision.engine.walk import classify_all
 
     chosen = report_format(out, format)
-    rulebook = load_rules(rules, threshold, engine)
+    rulebook = load_rules(rules, threshold, engine, readings=reading)
     profiles = load_profile_paths(paths, rulebook)
     results = with_fragility(rulebook, profiles, classify_all(profiles, rulebook))
     check_out(out, force, rulebook, profiles)

@@ -19,6 +19,7 @@ from decision.cli.options import (
     EXIT_INPUT,
     EngineOption,
     PathsArgument,
+    ReadingOption,
     RulesOption,
     ThresholdOption,
     handles_errors,
@@ -91,13 +92,14 @@ def robustness(
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the random draws (same seed, same shares).")] = 0,
     format: FormatOption = ReportFormat.text,
     rules: RulesOption = None,
+    reading: ReadingOption = None,
     threshold: ThresholdOption = None,
     engine: EngineOption = None,
 ) -> None:
     """Share of random draws of the uncertain scores (ranges, sheets) ending in each outcome."""
     from decision.analyses.robustness import domain_inputs, run_robustness
 
-    rulebook = load_rules(rules, threshold, engine)
+    rulebook = load_rules(rules, threshold, engine, readings=reading)
     profiles = load_profile_paths(paths, rulebook)
     loaded = None
     if sheets is not None:
@@ -173,6 +175,7 @@ def workshop(
     paths: PathsArgument = None,
     format: FormatOption = ReportFormat.text,
     rules: RulesOption = None,
+    reading: ReadingOption = None,
     threshold: ThresholdOption = None,
     engine: EngineOption = None,
     record: RecordOption = False,
@@ -183,7 +186,7 @@ def workshop(
     from decision.analyses.disagreements import analyse_workshop
     from decision.inputs.sheets import load_sheets
 
-    rulebook = load_rules(rules, threshold, engine)
+    rulebook = load_rules(rules, threshold, engine, readings=reading)
     profiles = load_profile_paths(paths, rulebook)
     loaded = load_sheets(sheets, rulebook, [p.id for p in profiles])
     domains = analyse_workshop(profiles, loaded, rulebook)

@@ -13,6 +13,7 @@ import typer
 from decision.cli.options import (
     EngineOption,
     PathsArgument,
+    ReadingOption,
     RulesOption,
     ThresholdOption,
     handles_errors,
@@ -43,6 +44,7 @@ def whatif(
     ] = None,
     format: Annotated[WhatIfFormat, typer.Option("--format", "-f", help="Output format.")] = WhatIfFormat.text,
     rules: RulesOption = None,
+    reading: ReadingOption = None,
     threshold: ThresholdOption = None,
     engine: EngineOption = None,
     record: RecordOption = False,
@@ -53,7 +55,7 @@ def whatif(
     from decision.analyses.whatif import whatif as compare
     from decision.inputs.overrides import parse_set_options
 
-    rulebook = load_rules(rules, threshold, engine)
+    rulebook = load_rules(rules, threshold, engine, readings=reading)
     values = parse_set_options(set_, rulebook)
     if not values:
         raise UsageError("nothing to compare: give at least one --set SCORE=VALUE, e.g. --set economic=4")
