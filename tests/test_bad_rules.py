@@ -407,7 +407,9 @@ def test_rules_files_are_not_modified(rules_copy, run_cli):
     before = {path.relative_to(rules_copy): path.read_bytes() for path in rules_copy.rglob("*") if path.is_file()}
     rules_problems(rules_copy)
     cli_rules_failure(run_cli, rules_copy)
-    assert {path.relative_to(rules_copy): path.read_bytes() for path in rules_copy.rglob("*") if path.is_file()} == before
+    assert {
+        path.relative_to(rules_copy): path.read_bytes() for path in rules_copy.rglob("*") if path.is_file()
+    } == before
 
 
 # --- --threshold ----------------------------------------------------------------------------------

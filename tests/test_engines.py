@@ -19,6 +19,7 @@ from decision.engine.walk import Engine, classify_all
 from decision.engine.zen import compile_jdm, context_json, engine_decimal, evaluate_graph
 from decision.errors import EngineError
 from decision.inputs.profiles import DomainProfile, load_profiles
+from decision.inputs.rulebook import load_rulebook
 from decision.model.result import ScoreValue
 from tests.conftest import CLI_ENV, DOMAINS_DIR, DURABLE_PROBLEM, REPO, requires_durable
 
@@ -334,3 +335,24 @@ def test_rules_check_engines_reports_a_disagreement(run_cli, monkeypatch):
     assert result.exit_code == 1
     assert "engines disagree: VT05 at science=4.0: durable-rules fires ['VT05.yes'], zen ['VT05.no']" in result.stderr
     assert "rules check FAILED: the engines disagree" in result.stderr
+
+
+# ----------------------------------------------------------------------------- readings
+
+READINGS = sorted(p.stem for p in (REPO / "rules" / "readings").glob("*.yaml"))
+
+
+@requires_durable
+@pytest.mark.parametrize("reading", READINGS)
+def test_engines_agree_under_each_reading_on_a_stride_of_the_grid(reading):
+    # A reading adds nodes and leaves: both engines must compile them alike.
+    rules = load_rulebook(REPO / "rules", [reading])
+    assert_same(rules, list(_grid_profiles(rules, 997)))
+
+
+@requires_durable
+@pytest.mark.slow
+@pytest.mark.parametrize("reading", READINGS)
+def test_engines_fire_the_same_rules_on_the_grid_under_each_reading(reading):
+    report = check_engines(load_rulebook(REPO / "rules", [reading]))
+    assert report.disagreements == [] and report.ok

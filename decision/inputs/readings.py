@@ -179,21 +179,21 @@ def apply_readings(
                 if not isinstance(code, str):
                     problems.append(document.problem((section, j), reading.code, "every entry needs its code"))
                     continue
+                if added_by.get(code, reading.name) != reading.name:
+                    problems.append(
+                        document.problem(
+                            (section, j, "code"),
+                            code,
+                            f'also added by the reading "{added_by[code]}"; give each reading its own codes',
+                        )
+                    )
+                    continue
                 if code in by_code:
                     position = by_code[code]
                     base = merged[section][position].model_dump(exclude_none=True)
                     data = {**base, **raw}
                     layer = (document, j, frozenset(raw))
                 else:
-                    if code in added_by and added_by[code] != reading.name:
-                        problems.append(
-                            document.problem(
-                                (section, j, "code"),
-                                code,
-                                f'also added by the reading "{added_by[code]}"; give each reading its own codes',
-                            )
-                        )
-                        continue
                     added_by[code] = reading.name
                     position, data, layer = None, raw, (document, j, None)
                 try:
