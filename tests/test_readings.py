@@ -241,3 +241,10 @@ def test_two_readings_may_not_claim_the_same_new_code(rules_copy):
     (rules_copy / "readings" / "twin.yaml").write_text(copy, encoding="utf-8")
     with pytest.raises(RulesError, match='also added by the reading "science-without-translation"'):
         load_rulebook(rules_copy, ["science-without-translation", "twin"])
+
+
+def test_readings_that_do_not_combine_say_so():
+    with pytest.raises(RulesError, match='"VL12" is retired by the reading "science-without-translation"'):
+        load_rulebook(RULES_DIR, ["science-without-translation", "feasibility-demotes"])
+    combined = load_rulebook(RULES_DIR, ["growth-without-transition-is-gap", "internationalise-needs-full-strength"])
+    assert [r.code for r in combined.readings] == ["VR02", "VR04"]

@@ -132,3 +132,18 @@ def test_the_seeds_settle_some_technologies_and_leave_the_rest_open(rulebook):
     # Before the evidence work all 38 were undetermined; each still open says what blocks it.
     assert len(results) == 38 and len(undetermined) < 38 - len(DIRECT)
     assert all(r.blocking for r in undetermined)
+
+
+def test_the_profiles_page_lists_the_outcomes_as_they_are(rulebook):
+    page = (REPO / "docs" / "profiles.md").read_text(encoding="utf-8")
+    section = page[page.index("## The 38 key strategic technologies") :]
+    results = classify_all(load_profiles([TECH_DIR], rulebook), rulebook)
+    for r in results:
+        if r.category == "undetermined":
+            row = f"| `{r.id}` | {', '.join(r.blocking)} | {', '.join(r.reachable)} |"
+        else:
+            label = r.category + (f"/{r.variant}" if r.variant else "")
+            row = f"| `{r.id}` | {label} | {r.leaf.code} |"
+        assert row in section, f"docs/profiles.md is stale for {r.id}: expected {row}"
+    decided = sum(r.category != "undetermined" for r in results)
+    assert f"**After:** {decided} of 38 are decided" in section

@@ -132,17 +132,18 @@ def apply_readings(
     variant_model: type[BaseModel],
     documents: list[tuple[str, YamlDocument]],
     locator: Locator,
-) -> tuple[dict[str, list[BaseModel]], dict[str, Any], list[ReadingInfo], set[str], list[Problem]]:
+) -> tuple[dict[str, list[BaseModel]], dict[str, Any], list[ReadingInfo], dict[str, str], list[Problem]]:
     """Merge each reading into the rules' entries, in the order given.
 
     ``entries`` maps each section of PATCHABLE to its validated base models. Returns the
-    merged entries and variants, one ReadingInfo per reading, the retired codes, and the
+    merged entries and variants, one ReadingInfo per reading, the retired codes (with the
+    reading that retired each), and the
     problems found (each at the reading file's line).
     """
     merged = {section: list(items) for section, items in entries.items()}
     variants = dict(variants)
     infos: list[ReadingInfo] = []
-    retired: set[str] = set()
+    retired: dict[str, str] = {}
     problems: list[Problem] = []
     base_codes = {item.code for items in entries.values() for item in items}
     for section, items in entries.items():
@@ -225,7 +226,7 @@ def apply_readings(
         for index, code in enumerate(reading.retires):
             if code not in all_codes:
                 problems.append(document.problem(("retires", index), reading.code, f'unknown code "{code}"'))
-            retired.add(code)
+            retired[code] = reading.name
         infos.append(
             ReadingInfo(
                 code=reading.code,

@@ -421,8 +421,9 @@ def load_rulebook(directory: Path, readings: list[str] | tuple[str, ...] = ()) -
     d_tree, d_actions = documents["tree.yaml"], documents["actions.yaml"]
     locator = Locator(base={"nodes": d_tree, "leaves": d_tree, "criteria": d_criteria})
     reading_infos: list[ReadingInfo] = []
+    retired: dict[str, str] = {}
     if reading_documents:
-        merged, merged_variants, reading_infos, _retired, reading_problems = apply_readings(
+        merged, merged_variants, reading_infos, retired, reading_problems = apply_readings(
             {"nodes": tree.nodes, "leaves": tree.leaves, "criteria": criteria_file.criteria},
             {"nodes": Node, "leaves": Leaf, "criteria": Criterion},
             tree.variants,
@@ -568,7 +569,9 @@ def load_rulebook(directory: Path, readings: list[str] | tuple[str, ...] = ()) -
                     at(
                         ("nodes", index, branch),
                         node.code,
-                        f'unknown node or leaf "{target}"',
+                        f'"{target}" is retired by the reading "{retired[target]}", so these readings do not combine'
+                        if target in retired
+                        else f'unknown node or leaf "{target}"',
                     )
                 )
     for index, leaf in enumerate(tree.leaves):

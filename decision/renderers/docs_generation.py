@@ -70,7 +70,34 @@ def tree_document(rulebook: Rulebook) -> str:
             f"| {warning.code} | {warning.name} | {warning.text} | {warning.cite} | {warning.interpretation or ''} |"
         )
     lines += _indicator_section(rulebook)
+    lines += _readings_section(rulebook)
     return "\n".join(lines) + "\n"
+
+
+def _readings_section(rulebook: Rulebook) -> list[str]:
+    """The alternative readings shipped in rules/readings/, each with what it changes."""
+    from decision.inputs.readings import available_readings
+    from decision.inputs.rulebook import load_rulebook
+
+    names = available_readings(rulebook.directory)
+    if not names:
+        return []
+    lines = [
+        "",
+        "## Readings",
+        "",
+        "Alternative readings of the source (rules/readings/, `--reading NAME`); see docs/readings.md.",
+        "",
+        "| code | name | holds | instead of | changes | retires | source |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    infos = [load_rulebook(rulebook.directory, [name]).readings[0] for name in names]
+    for info in sorted(infos, key=lambda i: i.code):
+        lines.append(
+            f"| {info.code} | {info.name} | {info.label} | {info.instead_of} | {', '.join(info.changed)} "
+            f"| {', '.join(info.retires) or '-'} | {info.cite} |"
+        )
+    return lines
 
 
 def _transform_text(transform) -> str:
