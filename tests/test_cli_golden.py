@@ -31,6 +31,7 @@ CASES = {
     "workshop-example-sheets": ["workshop", "--sheets", "examples/workshop-sheets"],
     "counterfactual-semiconductors-strong": ["counterfactual", "semiconductors", "--to", "strong"],
     "portfolio": ["portfolio"],
+    "readings": ["readings"],
 }
 
 

@@ -147,3 +147,6 @@ def test_the_profiles_page_lists_the_outcomes_as_they_are(rulebook):
         assert row in section, f"docs/profiles.md is stale for {r.id}: expected {row}"
     decided = sum(r.category != "undetermined" for r in results)
     assert f"**After:** {decided} of 38 are decided" in section
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert f"**After: {decided} decided**" in readme
+    assert f"**and {38 - decided} undetermined**" in readme

@@ -25,19 +25,21 @@ def _cell(report: ReadingsReport, domain, name: str) -> str:
 
 
 def readings_view(report: ReadingsReport) -> Group:
-    """A table of domains by reading (changed categories starred) and the dependent list."""
-    table = Table(title="Category under each reading of the source (* = differs from the default)")
+    """A table of domains by reading (only changed outcomes written out) and the dependent list."""
+    table = Table(title="Category under each reading of the source (= : as by default)")
     table.add_column("id", overflow="fold")
     table.add_column("default", overflow="fold")
     for reading in report.readings:
-        table.add_column(f"{reading.code} {reading.name}", overflow="fold")
+        # The code only: the legend below names each reading, so the table fits 80 columns.
+        table.add_column(reading.code, overflow="fold")
     for domain in report.domains:
-        table.add_row(domain.id, domain.default.label, *(_cell(report, domain, r.name) for r in report.readings))
+        cells = [domain.readings[r.name].label if r.name in domain.moved_by else "=" for r in report.readings]
+        table.add_row(domain.id, domain.default.label, *cells)
     parts: list = [table]
     legend = Text()
     for reading in report.readings:
         legend.append(f"{reading.code} {reading.name}: ", style="bold")
-        legend.append(f"{reading.label}; instead of {reading.instead_of}. [{reading.cite}]\n")
+        legend.append(f"{reading.label}. By default: {reading.instead_of}. [{reading.cite}]\n")
     parts.append(legend)
     dependent = report.dependent
     if dependent:
@@ -90,7 +92,7 @@ def readings_markdown(report: ReadingsReport) -> str:
     out += ["", "(* = differs from the default reading)", ""]
     for reading in report.readings:
         out.append(
-            f"- **{reading.code} {reading.name}**: {markdown_text(reading.label)}; instead of "
+            f"- **{reading.code} {reading.name}**: {markdown_text(reading.label)}. By default: "
             f"{markdown_text(reading.instead_of)} ({markdown_text(reading.cite)})"
         )
     out += ["", "Depends on an interpretation, not on the source:", ""]
