@@ -271,10 +271,11 @@ def test_duplicate_node_code(rules_copy, run_cli):
 
 def test_cycle_back_to_the_root(rules_copy, run_cli):
     path = edit(rules_copy, "tree.yaml", "if_yes: VL10", "if_yes: VT01")
-    root_line, root_column = where(path, "code: VT01", "code")
+    # Reported at the branch that closes the cycle, where the fix belongs.
+    edge_line, edge_column = where(path, "if_yes: VT01", "VT01")
     leaf_line, leaf_column = where(path, "code: VL10", "code")
     expected = [
-        f"{path}:{root_line}:{root_column}: VT01: cycle in the tree: VT01 -> VT12 -> VT13 -> VT01",
+        f"{path}:{edge_line}:{edge_column}: VT13: cycle in the tree: VT01 -> VT12 -> VT13 -> VT01",
         f"{path}:{leaf_line}:{leaf_column}: VL10: no path from the root reaches it",
     ]
     assert rendered(rules_copy) == expected
@@ -283,7 +284,11 @@ def test_cycle_back_to_the_root(rules_copy, run_cli):
 
 def test_self_loop(rules_copy):
     path = edit(rules_copy, "tree.yaml", "if_no: VL09", "if_no: VT12")
-    line, column = where(path, "code: VT12", "code")
+    # Reported at VT12's own if_no (VT01's if_no names VT12 as well).
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = next(n for n, text in enumerate(lines) if "code: VT12" in text)
+    line = next(n for n in range(start, len(lines)) if "if_no: VT12" in lines[n]) + 1
+    column = lines[line - 1].index("VT12") + 1
     problems = rendered(rules_copy)
     assert f"{path}:{line}:{column}: VT12: cycle in the tree: VT12 -> VT12" in problems
     assert any("VL09: no path from the root reaches it" in p for p in problems)
@@ -485,3 +490,22 @@ def test_threshold_option_at_the_score_passes(tmp_path, run_cli):
     [row] = json.loads(result.stdout)
     assert row["leaf"]["code"] == "VL05"
     assert row["thresholds"]["science"]["origin"] == "--threshold"
+
+
+def test_shared_nodes_are_checked_in_linear_time(rules_copy):
+    # 40 nodes in a chain whose both branches point to the next one: 2^40 paths. A walk
+    # of every path never ends; the check visits each node once and finds the problem.
+    path = rules_copy / "tree.yaml"
+    text = path.read_text(encoding="utf-8")
+    chain = "".join(
+        f"  - code: VT{50 + i}\n    name: chain.n{i}\n    criterion: VC01\n"
+        f"    if_yes: {f'VT{51 + i}' if i < 39 else 'VL09'}\n    if_no: {f'VT{51 + i}' if i < 39 else 'VL09'}\n"
+        f'    cite: "test"\n'
+        for i in range(40)
+    )
+    text = text.replace("root: VT01", "root: VT50").replace("\nleaves:\n", "\n" + chain + "\nleaves:\n")
+    path.write_text(text, encoding="utf-8")
+    problems = rendered(rules_copy)
+    # The shipped tree is now cut off from the root: each of its codes is reported once.
+    assert "VT01: no path from the root reaches it" in " ".join(problems)
+    assert all("cycle" not in p for p in problems)

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from decision.errors import Problem, UsageError
+from decision.errors import Problem, RulesError, UsageError
 from decision.inputs.yaml_source import YamlDocument, YamlLoadError, load_yaml_file
 
 READINGS_FOLDER = "readings"
@@ -120,8 +120,6 @@ def load_reading_document(directory: Path, name: str) -> YamlDocument:
     try:
         return load_yaml_file(path)
     except YamlLoadError as exc:
-        from decision.errors import RulesError
-
         raise RulesError([exc.problem]) from None
 
 
@@ -202,8 +200,11 @@ def apply_readings(
                 except ValidationError as exc:
                     for item in exc.errors():
                         loc = (section, j, *item["loc"])
+                        field_name = ".".join(str(part) for part in item["loc"])
                         message = (
-                            f'unknown field "{item["loc"][-1]}"' if item["type"] == "extra_forbidden" else item["msg"]
+                            f'unknown field "{item["loc"][-1]}"'
+                            if item["type"] == "extra_forbidden"
+                            else f"{field_name}: {item['msg']}"
                         )
                         problems.append(document.problem(loc, code, message, prefer_key=True))
                     continue

@@ -552,7 +552,12 @@ def load_rulebook(directory: Path, readings: list[str] | tuple[str, ...] = ()) -
 
     targets = set(nodes) | set(leaves)
     if tree.root not in nodes:
-        problems.append(_located(d_tree, ("root",), "root", f'unknown node "{tree.root}"'))
+        message = (
+            f'"{tree.root}" is retired by the reading "{retired[tree.root]}"'
+            if tree.root in retired
+            else f'unknown node "{tree.root}"'
+        )
+        problems.append(_located(d_tree, ("root",), "root", message))
     for index, node in enumerate(tree.nodes):
         if node.criterion not in criteria:
             problems.append(
@@ -678,26 +683,39 @@ def _portfolio_problems(portfolio: PortfolioSettings, tree: TreeFile, document: 
 
 
 def _structure_problems(tree: TreeFile, nodes, leaves, at) -> list[Problem]:
-    """Cycles, and nodes or leaves no path reaches."""
+    """Cycles, and nodes or leaves no path reaches.
+
+    One depth-first pass that visits each node once (a node shared by many paths is not
+    walked again, so a tree of N nodes costs N steps, never 2^N), without recursion, so
+    no file can exhaust the stack. A cycle is reported at the branch that closes it.
+    """
     problems: list[Problem] = []
     index_of = {node.code: ("nodes", i) for i, node in enumerate(tree.nodes)}
     index_of.update({leaf.code: ("leaves", i) for i, leaf in enumerate(tree.leaves)})
-    reached: set[str] = set()
-
-    def visit(code: str, trail: tuple[str, ...]) -> None:
-        if code in trail:
-            cycle = " -> ".join((*trail[trail.index(code) :], code))
-            problems.append(at(index_of[code], code, f"cycle in the tree: {cycle}"))
-            return
-        reached.add(code)
-        if code in nodes:
-            node = nodes[code]
-            visit(node.if_yes, (*trail, code))
-            visit(node.if_no, (*trail, code))
-
-    visit(tree.root, ())
+    done: set[str] = set()
+    on_path: list[str] = []
+    # Each frame: a node code and the branches still to follow from it.
+    stack: list[tuple[str, list[str]]] = [(tree.root, ["if_yes", "if_no"] if tree.root in nodes else [])]
+    on_path.append(tree.root)
+    while stack:
+        code, branches = stack[-1]
+        if not branches:
+            stack.pop()
+            on_path.pop()
+            done.add(code)
+            continue
+        branch = branches.pop(0)
+        target = getattr(nodes[code], branch)
+        if target in on_path:
+            cycle = " -> ".join((*on_path[on_path.index(target) :], target))
+            problems.append(at((*index_of[code], branch), code, f"cycle in the tree: {cycle}"))
+            continue
+        if target in done:
+            continue
+        stack.append((target, ["if_yes", "if_no"] if target in nodes else []))
+        on_path.append(target)
     for code in index_of:
-        if code not in reached:
+        if code not in done:
             problems.append(at(index_of[code], code, "no path from the root reaches it"))
     return problems
 
