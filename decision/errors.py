@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """'; did you mean "science"?' when one known name is close to ``word``, else ''.
+
+    A misspelt score, id or reading is the commonest input mistake; naming the likely
+    intended one saves reading the whole list of known names.
+    """
+    match = difflib.get_close_matches(str(word), [str(k) for k in known], n=1, cutoff=0.75)
+    return f'; did you mean "{match[0]}"?' if match else ""
 
 
 @dataclass(frozen=True, order=True)

@@ -465,7 +465,7 @@ def test_unknown_score_via_cli(tmp_path, run_cli, command):
     lines = assert_clean_failure(run_cli(command, path))
     known = ", ".join(KNOWN_SCORES)
     assert lines == [
-        f'{path}:4:3: scores.sciense: unknown score "sciense" (known: {known})',
+        f'{path}:4:3: scores.sciense: unknown score "sciense"; did you mean "science"? (known: {known})',
         "error: 1 problem in the profiles",
     ]
 

@@ -423,7 +423,8 @@ def test_rules_files_are_not_modified(rules_copy, run_cli):
 @pytest.mark.parametrize(
     ("option", "message"),
     [
-        ("sciense=4", f'unknown score "sciense" (known: {KNOWN_SCORES_SORTED})'),
+        ("sciense=4", f'unknown score "sciense"; did you mean "science"? (known: {KNOWN_SCORES_SORTED})'),
+        ("xyz=4", f'unknown score "xyz" (known: {KNOWN_SCORES_SORTED})'),
         ("science=abc", '--threshold "science=abc": "abc" is not a number'),
         ("science=9", "a threshold must lie within 0-5"),
         ("science=-0.5", "a threshold must lie within 0-5"),

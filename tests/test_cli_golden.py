@@ -221,3 +221,10 @@ def test_category_counts_follow_the_framework_not_the_input_order(run_cli, tmp_p
     backward = run_cli("classify", folder).stdout.strip().splitlines()[-1]
     assert forward == backward
     assert forward.split("(")[0].strip().startswith("strong: 2, ecosystem-gap: 4, moonshot: 3, no-focus: 1")
+
+
+def test_a_misspelt_id_gets_a_suggestion(run_cli):
+    result = run_cli("explain", "semiconductor")
+    assert result.exit_code == 2
+    assert result.stderr.startswith('error: no domain with id "semiconductor"; did you mean "semiconductors"? (known: ')
+    assert "Traceback" not in result.stderr

@@ -248,3 +248,9 @@ def test_readings_that_do_not_combine_say_so():
         load_rulebook(RULES_DIR, ["science-without-translation", "feasibility-demotes"])
     combined = load_rulebook(RULES_DIR, ["growth-without-transition-is-gap", "internationalise-needs-full-strength"])
     assert [r.code for r in combined.readings] == ["VR02", "VR04"]
+
+
+def test_a_misspelt_reading_gets_a_suggestion(run_cli):
+    result = run_cli("classify", "--reading", "science-without-translaton")
+    assert result.exit_code == 2
+    assert 'did you mean "science-without-translation"?' in result.stderr

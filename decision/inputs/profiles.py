@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import lru_cache
@@ -26,7 +27,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from decision.errors import Problem, ProfileError, UsageError
+from decision.errors import Problem, ProfileError, UsageError, did_you_mean
 from decision.inputs.indicators import derive_scores
 from decision.inputs.rulebook import Rulebook
 from decision.inputs.yaml_source import YamlDocument, YamlLoadError, load_yaml_file
@@ -559,12 +560,16 @@ def load_profiles(paths: Iterable[Path], rulebook: Rulebook) -> list[DomainProfi
         except ValidationError as exc:
             for problem in _problems_from(document, exc, ()):
                 # The generated models know the registries; the message should too.
-                if problem.message.startswith("unknown score"):
-                    problem = replace(problem, message=f"{problem.message} (known: {known})")
-                elif problem.message.startswith("unknown feasibility factor"):
-                    problem = replace(problem, message=f"{problem.message} (known: {known_factors})")
-                elif problem.message.startswith("unknown indicator"):
-                    problem = replace(problem, message=f"{problem.message} (known: {known_indicators})")
+                for prefix, names, listed in (
+                    ("unknown score", rulebook.scores, known),
+                    ("unknown feasibility factor", rulebook.factors, known_factors),
+                    ("unknown indicator", rulebook.indicators.indicators, known_indicators),
+                ):
+                    if problem.message.startswith(prefix):
+                        word = re.search(r'"([^"]*)"', problem.message)
+                        hint = did_you_mean(word.group(1), names) if word else ""
+                        problem = replace(problem, message=f"{problem.message}{hint} (known: {listed})")
+                        break
                 problems.append(problem)
             continue
         entries = parsed.domains if model is many else [parsed]
@@ -613,4 +618,5 @@ def find_profile(profiles: list[DomainProfile], domain_id: str) -> DomainProfile
         if profile.id == domain_id:
             return profile
     known = ", ".join(sorted(p.id for p in profiles))
-    raise UsageError(f'no domain with id "{domain_id}" (known: {known})')
+    suggestion = did_you_mean(domain_id, (p.id for p in profiles))
+    raise UsageError(f'no domain with id "{domain_id}"{suggestion} (known: {known})')

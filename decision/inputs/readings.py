@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from decision.errors import Problem, RulesError, UsageError
+from decision.errors import Problem, RulesError, UsageError, did_you_mean
 from decision.inputs.yaml_source import YamlDocument, YamlLoadError, load_yaml_file
 
 READINGS_FOLDER = "readings"
@@ -115,8 +115,12 @@ def load_reading_document(directory: Path, name: str) -> YamlDocument:
         raise UsageError(f'--reading "{name}": a reading name is lowercase letters, digits and dashes')
     path = reading_path(directory, name)
     if not path.is_file():
-        known = ", ".join(available_readings(directory)) or "none"
-        raise UsageError(f"--reading {name}: no such reading in {Path(directory) / READINGS_FOLDER} (known: {known})")
+        names = available_readings(directory)
+        known = ", ".join(names) or "none"
+        raise UsageError(
+            f"--reading {name}: no such reading in {Path(directory) / READINGS_FOLDER}"
+            f"{did_you_mean(name, names)} (known: {known})"
+        )
     try:
         return load_yaml_file(path)
     except YamlLoadError as exc:

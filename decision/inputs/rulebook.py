@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from decision.errors import Problem, RulesError, UsageError
+from decision.errors import Problem, RulesError, UsageError, did_you_mean
 from decision.inputs.indicators import IndicatorRules, IndicatorsFile, check_indicator_rules
 from decision.inputs.readings import Locator, ReadingInfo, apply_readings, load_reading_document
 from decision.inputs.yaml_source import YamlDocument, YamlLoadError, load_yaml_file
@@ -282,7 +282,8 @@ class Rulebook:
         for name, value in overrides.items():
             if name not in thresholds:
                 known = ", ".join(sorted(thresholds))
-                raise UsageError(f'{origin} {name}={value:g}: unknown score "{name}" (known: {known})')
+                hint = did_you_mean(name, thresholds)
+                raise UsageError(f'{origin} {name}={value:g}: unknown score "{name}"{hint} (known: {known})')
             if not math.isfinite(value) or not self.scale.min <= value <= self.scale.max:
                 raise UsageError(
                     f"{origin} {name}={value:g}: a threshold must lie within {self.scale.min:g}-{self.scale.max:g}"
