@@ -97,10 +97,35 @@ def test_out_writes_atomically_and_refuses_to_overwrite(run_cli, tmp_path):
     assert second.exit_code == 2
     assert "already exists; pass --force" in second.stderr
     assert target.read_text() == "keep me"
-    third = run_cli("classify", "-f", "csv", "--out", target, "--force")
+    third = run_cli("classify", "--out", target, "--force")
     assert third.exit_code == 0
-    assert target.read_text().startswith("id,name,category")
+    assert json.loads(target.read_text())
     assert [p.name for p in tmp_path.iterdir()] == ["portfolio.json"]
+
+
+@pytest.mark.parametrize(
+    ("name", "check"),
+    [
+        ("portfolio.csv", lambda data: data.startswith(b"id,name,category")),
+        ("portfolio.md", lambda data: data.startswith(b"| id | name | category |")),
+        ("portfolio.xlsx", lambda data: data[:2] == b"PK"),
+        ("portfolio.json", lambda data: isinstance(json.loads(data), list)),
+        ("portfolio.out", lambda data: "VARIO classification" in data.decode()),
+    ],
+)
+def test_out_infers_the_format_from_the_file_name(run_cli, tmp_path, name, check):
+    target = tmp_path / name
+    result = run_cli("classify", "--out", target)
+    assert result.exit_code == 0, result.stderr
+    assert check(target.read_bytes())
+
+
+def test_out_whose_name_contradicts_the_format_is_refused_before_anything_is_written(run_cli, tmp_path):
+    target = tmp_path / "portfolio.json"
+    result = run_cli("classify", "-f", "csv", "--out", target, "--record", "--store", tmp_path / "a.sqlite")
+    assert result.exit_code == 2
+    assert "the name says json but --format is csv" in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_explain_unknown_id_lists_known_ids(run_cli):

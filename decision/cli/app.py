@@ -58,6 +58,30 @@ class PortfolioFormat(StrEnum):
     xlsx = "xlsx"
 
 
+# What a file name says about its format: `classify --out portfolio.xlsx` writes a
+# workbook without being told twice, and `-f csv --out portfolio.json` is refused.
+SUFFIX_FORMATS = {
+    ".json": PortfolioFormat.json,
+    ".csv": PortfolioFormat.csv,
+    ".md": PortfolioFormat.markdown,
+    ".markdown": PortfolioFormat.markdown,
+    ".xlsx": PortfolioFormat.xlsx,
+    ".txt": PortfolioFormat.table,
+}
+
+
+def _portfolio_format(format: PortfolioFormat | None, out: Path | None) -> PortfolioFormat:
+    implied = SUFFIX_FORMATS.get(out.suffix.lower()) if out is not None else None
+    if format is None:
+        return implied or PortfolioFormat.table
+    if implied is not None and implied is not format:
+        raise UsageError(
+            f"--out {out}: the name says {implied.value} but --format is {format.value}; "
+            "drop --format or change the file name"
+        )
+    return format
+
+
 class ExplainFormat(StrEnum):
     text = "text"
     json = "json"
@@ -74,7 +98,15 @@ class TreeFormat(StrEnum):
 @handles_errors
 def classify(
     paths: PathsArgument = None,
-    format: Annotated[PortfolioFormat, typer.Option("--format", "-f", help="Output format.")] = PortfolioFormat.table,
+    format: Annotated[
+        PortfolioFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format [default: table, or what the --out file name says: .json .csv .md .xlsx].",
+            show_default=False,
+        ),
+    ] = None,
     rules: RulesOption = None,
     reading: ReadingOption = None,
     threshold: ThresholdOption = None,
@@ -89,6 +121,7 @@ def classify(
     from decision.analyses.margins import with_fragility
     from decision.engine.walk import classify_all
 
+    format = _portfolio_format(format, out)
     rulebook = load_rules(rules, threshold, engine, readings=reading)
     profiles = load_profile_paths(paths, rulebook)
     # Fragile: one score moved by at most fragile_step (rules/workshop.yaml) changes the outcome.
