@@ -17,6 +17,10 @@ def write_output(path: Path, text: str | bytes, *, force: bool, mode: int | None
     path = Path(path)
     if path.is_dir():
         raise UsageError(f"{path}: is a folder; give a file name")
+    if path.exists() and not path.is_file():
+        # The atomic rename would replace the device, pipe or socket itself (as root,
+        # /dev/full or /dev/null included): an output is only ever a regular file.
+        raise UsageError(f"{path}: is not a regular file (a device, pipe or socket); give a file name")
     if path.exists() and not force:
         raise UsageError(f"{path}: already exists; pass --force to overwrite it")
     if not path.parent.is_dir():

@@ -253,3 +253,40 @@ def test_a_misspelt_id_gets_a_suggestion(run_cli):
     assert result.exit_code == 2
     assert result.stderr.startswith('error: no domain with id "semiconductor"; did you mean "semiconductors"? (known: ')
     assert "Traceback" not in result.stderr
+
+
+def test_an_unexpected_error_is_one_line_and_exit_4(run_cli, monkeypatch):
+    import decision.engine.walk as walk
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("simulated bug")
+
+    monkeypatch.setattr(walk, "classify_all", broken)
+    result = run_cli("classify")
+    assert result.exit_code == 4
+    assert result.stderr.startswith("internal error: ZeroDivisionError: simulated bug (a bug in decision")
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_a_file_system_refusal_is_one_line_and_exit_2(run_cli, tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    loop = folder / "loop.yaml"
+    loop.symlink_to(loop)
+    result = run_cli("classify", loop)
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert "loop.yaml:1:1: path: a symbolic link that leads nowhere" in result.stderr
+
+
+def test_out_never_replaces_a_device_or_pipe(run_cli, tmp_path):
+    import os
+
+    pipe = tmp_path / "pipe.html"
+    os.mkfifo(pipe)
+    for args in (("classify", "-f", "markdown"), ("report",)):
+        result = run_cli(*args, "--out", pipe, "--force")
+        assert result.exit_code == 2, result.stderr
+        assert "is not a regular file" in result.stderr
+        assert pipe.is_fifo()
+    result = run_cli("classify", "-f", "json", "--out", "/dev/null", "--force")
+    assert result.exit_code == 2 and Path("/dev/null").is_char_device()

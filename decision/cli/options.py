@@ -10,11 +10,13 @@ Exit codes: 0 success; 1 a check failed (``rules check``, ``audit verify``); 2 b
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.console import Console
 
@@ -101,6 +103,25 @@ def handles_errors(command):
         except DecisionError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(EXIT_INPUT) from None
+        except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+            raise
+        except OSError as exc:
+            # The file system said no (a full disk, a read-only folder, a symlink loop):
+            # the input or the target is at fault, not the tool.
+            where = f"{exc.filename}: " if exc.filename else ""
+            typer.echo(f"error: {where}{exc.strerror or exc}", err=True)
+            raise typer.Exit(EXIT_INPUT) from None
+        except Exception as exc:
+            # Last resort: whatever escaped is a bug; one line, never a traceback, unless
+            # DECISION_DEBUG asks for it.
+            if os.environ.get("DECISION_DEBUG"):
+                raise
+            typer.echo(
+                f"internal error: {type(exc).__name__}: {str(exc)[:300]} (a bug in decision; please report it "
+                "with the command line; DECISION_DEBUG=1 shows the traceback)",
+                err=True,
+            )
+            raise typer.Exit(EXIT_ENGINE) from None
 
     return wrapper
 
@@ -150,6 +171,8 @@ def check_out(out: Path | None, force: bool, rulebook, profiles=()) -> None:
     inputs |= {(Path(rulebook.directory) / name).resolve() for name in rulebook.file_digests}
     if target in inputs:
         raise UsageError(f"{out}: is one of this run's inputs; write the output somewhere else")
+    if out.exists() and not out.is_file() and not out.is_dir():
+        raise UsageError(f"{out}: is not a regular file (a device, pipe or socket); give a file name")
     if out.exists() and not force:
         raise UsageError(f"{out}: already exists; pass --force to overwrite it")
 

@@ -510,7 +510,9 @@ def _display(path: Path) -> Path:
     """Paths under the working folder are shown relative to it, so messages stay short."""
     try:
         return path.resolve().relative_to(Path.cwd().resolve())
-    except ValueError:
+    except (ValueError, RuntimeError, OSError):
+        # Outside the working folder, or a path that cannot be resolved (a symlink loop):
+        # shown as given, and the checks below say what is wrong with it.
         return path
 
 
@@ -520,6 +522,14 @@ def profile_files(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
     problems: list[Problem] = []
     for path in paths:
         path = _display(Path(path))
+        try:
+            path.stat()
+        except OSError as exc:
+            if path.is_symlink():
+                problems.append(
+                    Problem(str(path), 1, 1, "path", f"a symbolic link that leads nowhere ({exc.strerror})")
+                )
+                continue
         if path.is_dir():
             found = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
             if not found:
