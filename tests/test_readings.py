@@ -254,3 +254,11 @@ def test_a_misspelt_reading_gets_a_suggestion(run_cli):
     result = run_cli("classify", "--reading", "science-without-translaton")
     assert result.exit_code == 2
     assert 'did you mean "science-without-translation"?' in result.stderr
+
+
+def test_a_banner_says_when_the_rules_are_not_as_shipped(run_cli):
+    markdown = run_cli("classify", "-f", "markdown", "--reading", "feasibility-demotes").stdout
+    assert "- **Not the rules as shipped:** read under VR03 feasibility-demotes (not the default reading)" in markdown
+    table = run_cli("classify", "--reading", "feasibility-demotes", "--threshold", "science=4.5").stdout
+    assert "thresholds changed for this run: science >= 4.5 (--threshold)" in table
+    assert "Not the rules as shipped" not in run_cli("classify", "-f", "markdown").stdout

@@ -115,3 +115,21 @@ def path_summary(result: DomainResult) -> str:
     steps = " > ".join(f"{s.node} {s.criterion_key}{marks[s.outcome]}" for s in result.path)
     end = result.leaf.code if result.leaf else "?"
     return f"{steps} > {end}"
+
+
+def run_banner(results: list[DomainResult]) -> str | None:
+    """One line saying how a run's rules differ from its rules folder, or None.
+
+    A workshop that changed a threshold or chose another reading must see it on every
+    page it shows, not only in the JSON.
+    """
+    if not results:
+        return None
+    first = results[0]
+    parts = []
+    changed = [f"{name} {t.op} {t.value:g} ({t.origin})" for name, t in first.thresholds.items() if t.origin != "rules"]
+    if changed:
+        parts.append("thresholds changed for this run: " + ", ".join(changed))
+    if first.readings:
+        parts.append("read under " + ", ".join(first.readings) + " (not the default reading)")
+    return "; ".join(parts) if parts else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from decision.model.result import DomainResult, RecordBinding
-from decision.model.wording import category_text, provenance_text, result_derivation_lines, step_text
+from decision.model.wording import category_text, provenance_text, result_derivation_lines, run_banner, step_text
 
 # Raw HTML is legal Markdown, so text from profiles or rules could carry markup into
 # whatever renders the file. A "<" that would open a tag, comment or autolink becomes the
@@ -37,8 +37,12 @@ def portfolio_markdown(results: list[DomainResult], recorded: RecordBinding | No
         fragile = "; ".join(r.fragile) or "-"
         cells = (r.id, r.name, category_text(r), leaf, r.reason, warnings, fragile)
         lines.append("| " + " | ".join(_cell(x) for x in cells) + " |")
-    if recorded is not None:
+    banner = run_banner(results)
+    if banner is not None or recorded is not None:
         lines.append("")
+    if banner is not None:
+        lines.append(f"- **Not the rules as shipped:** {_cell(banner)}")
+    if recorded is not None:
         lines.extend(f"- **{key}:** {_cell(value)}" for key, value in recorded.facts())
     return "\n".join(lines) + "\n"
 

@@ -17,6 +17,7 @@ from decision.model.wording import (
     provenance_text,
     reading_text,
     result_derivation_lines,
+    run_banner,
 )
 
 CATEGORY_STYLES = {
@@ -30,7 +31,11 @@ CATEGORY_STYLES = {
 
 def portfolio_table(results: list[DomainResult]) -> Table:
     """One row per domain: category, variant, leaf and the key reason."""
-    table = Table(title="VARIO classification", show_lines=False, expand=False)
+    banner = run_banner(results)
+    title = Text("VARIO classification")
+    if banner:
+        title.append(f"\n{banner}", style="bold yellow")
+    table = Table(title=title, show_lines=False, expand=False)
     # Narrow terminals squeeze the reason first; let long ids fold instead.
     table.add_column("id", max_width=18, overflow="fold")
     table.add_column("category", no_wrap=True)
