@@ -16,7 +16,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 
@@ -103,7 +102,7 @@ def handles_errors(command):
         except DecisionError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(EXIT_INPUT) from None
-        except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+        except (typer.Exit, typer.Abort):
             raise
         except OSError as exc:
             # The file system said no (a full disk, a read-only folder, a symlink loop):
@@ -113,8 +112,10 @@ def handles_errors(command):
             raise typer.Exit(EXIT_INPUT) from None
         except Exception as exc:
             # Last resort: whatever escaped is a bug; one line, never a traceback, unless
-            # DECISION_DEBUG asks for it.
-            if os.environ.get("DECISION_DEBUG"):
+            # DECISION_DEBUG asks for it. typer's and click's own exceptions (usage errors,
+            # typer.BadParameter) pass through to be shown as they always are; they are
+            # recognised by module because typer 0.2x vendors click and older ones import it.
+            if os.environ.get("DECISION_DEBUG") or type(exc).__module__.split(".")[0] in ("typer", "click"):
                 raise
             typer.echo(
                 f"internal error: {type(exc).__name__}: {str(exc)[:300]} (a bug in decision; please report it "
