@@ -19,17 +19,12 @@ import yaml
 from decision.engine.walk import classify_all
 from decision.inputs.profiles import load_profiles
 from tests.conftest import DOMAINS_DIR, REPO
+from tests.test_ceps_figures import INDICATORS
 
 TECH_DIR = DOMAINS_DIR / "technologies"
 DIRECT = list(csv.DictReader((REPO / "tests" / "data" / "technology_direct.csv").open(encoding="utf-8")))
-CEPS_INDICATORS = {
-    "patent_rca",
-    "publication_rca",
-    "funding_rca",
-    "relatedness_density",
-    "complexity",
-    "patent_share_pct",
-}
+# The CEPS figures, checked against the report in test_ceps_figures.py.
+CEPS_INDICATORS = INDICATORS
 # "... (seed 002), lines 190 and 1175 ..." or "... (seed 004), line 41 ...": a seed and its lines.
 CITATION = re.compile(r"\(seed (00[0-4])\)[^;]*?\blines? (\d+(?:(?:, | and )\d+)*)")
 

@@ -198,11 +198,7 @@ def _score_validator(rulebook: Rulebook, *, range_refusal: str | None = None):
                     )
             if "value" not in raw:
                 raise PydanticCustomError("score", 'a score mapping needs a "value"', {})
-            for key in ("source", "note"):
-                if key in raw and not isinstance(raw[key], str):
-                    raise PydanticCustomError("score", '"{key}" must be text', {"key": key, "subkey": key})
-            if "assumption" in raw and not isinstance(raw["assumption"], bool):
-                raise PydanticCustomError("score", '"assumption" must be true or false', {"subkey": "assumption"})
+            _check_provenance(raw, "score")
             try:
                 value, symbol = number_or_symbol(raw["value"])
             except PydanticCustomError as exc:
@@ -262,6 +258,15 @@ def _score_validator(rulebook: Rulebook, *, range_refusal: str | None = None):
 INDICATOR_KEYS = ("value", "source", "note", "assumption")
 
 
+def _check_provenance(raw: dict, kind: str) -> None:
+    """A score's or an indicator's source and note are text, its assumption flag a boolean."""
+    for key in ("source", "note"):
+        if key in raw and not isinstance(raw[key], str):
+            raise PydanticCustomError(kind, '"{key}" must be text', {"key": key, "subkey": key})
+    if "assumption" in raw and not isinstance(raw["assumption"], bool):
+        raise PydanticCustomError(kind, '"assumption" must be true or false', {"subkey": "assumption"})
+
+
 def _indicator_validator(rulebook: Rulebook, name: str):
     """The validator of one indicator: a figure within its declared range, or for symbol
     indicators an ordinal symbol; either may be a mapping with value/source/note."""
@@ -319,11 +324,7 @@ def _indicator_validator(rulebook: Rulebook, name: str):
                     )
             if "value" not in raw:
                 raise PydanticCustomError("indicator", 'an indicator mapping needs a "value"', {})
-            for key in ("source", "note"):
-                if key in raw and not isinstance(raw[key], str):
-                    raise PydanticCustomError("indicator", '"{key}" must be text', {"key": key, "subkey": key})
-            if "assumption" in raw and not isinstance(raw["assumption"], bool):
-                raise PydanticCustomError("indicator", '"assumption" must be true or false', {"subkey": "assumption"})
+            _check_provenance(raw, "indicator")
             try:
                 value, symbol = figure(raw["value"])
             except PydanticCustomError as exc:
