@@ -58,3 +58,16 @@ class UsageError(DecisionError):
 
 class EngineError(DecisionError):
     """The rules engine misbehaved: no rule matched, an action failed, a cycle."""
+
+
+class FieldError(DecisionError):
+    """A value in a mapping that came from no file (a request body) is invalid.
+
+    ``field`` is the dotted path of the value (``scores.biotech.economic``), so a web
+    client can point at the input that is wrong; the web server answers 4xx with both.
+    """
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")

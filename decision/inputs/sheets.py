@@ -35,7 +35,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from decision.errors import Problem, ProfileError
+from decision.errors import FieldError, Problem, ProfileError, did_you_mean
 from decision.inputs.profiles import ID_PATTERN, DomainKind, _display, _problems_from, _score_validator
 from decision.inputs.rulebook import Rulebook
 from decision.inputs.yaml_source import MAX_FILE_BYTES, YamlLoadError, load_yaml_file
@@ -393,3 +393,83 @@ def load_sheets(directory: Path, rulebook: Rulebook, known_ids: Iterable[str]) -
     if problems:
         raise SheetError(problems)
     return Sheets(str(directory), tuple(sheets))
+
+
+# --- sheets that come from no file (the workshop room's submissions) -------------------
+
+MAX_PARTICIPANT_NAME = 60
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def participant_name(raw: object, field: str = "participant") -> str:
+    """A participant's name as typed, checked: 1-60 printable characters, trimmed.
+
+    The name becomes a sheet's file stem on export, so path separators and names
+    starting with a dot are refused as well.
+    """
+    if not isinstance(raw, str):
+        raise FieldError(field, f"expected a name (text), got {type(raw).__name__}")
+    name = raw.strip()
+    if not name:
+        raise FieldError(field, "give a name")
+    if len(name) > MAX_PARTICIPANT_NAME:
+        raise FieldError(field, f"at most {MAX_PARTICIPANT_NAME} characters")
+    if _CONTROL.search(name) or "/" in name or "\\" in name or name.startswith("."):
+        raise FieldError(field, 'use letters, digits, spaces and punctuation other than "/" and "\\"')
+    return name
+
+
+@lru_cache(maxsize=32)
+def _one_score(rulebook: Rulebook):
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(_score_validator(rulebook, range_refusal=SHEET_RANGE_REFUSAL))
+
+
+def score_entry(rulebook: Rulebook, name: object, raw: object, field: str) -> tuple[float | None, str | None]:
+    """One score given in a request, as (value, symbol): the same rules as a sheet's cell.
+
+    ``name`` must be a score of the rules (did-you-mean otherwise); ``raw`` a number on
+    the scale or a symbol (``na``: missing). Raises FieldError naming ``field``.
+    """
+    if not isinstance(name, str) or name not in rulebook.scores:
+        hint = did_you_mean(str(name), rulebook.scores)
+        raise FieldError(field, f'unknown score "{name}"{hint} (known: {", ".join(rulebook.scores)})')
+    if isinstance(raw, dict | list):  # the file format's provenance mapping has no place in a room's sheet
+        raise FieldError(field, "give a number or a symbol")
+    try:
+        detail = _one_score(rulebook).validate_python(raw)
+    except ValidationError as exc:
+        raise FieldError(field, exc.errors()[0]["msg"]) from None
+    return detail["value"], detail["symbol"]
+
+
+def sheet_from_mapping(
+    participant: str, scores: object, rulebook: Rulebook, known_ids: Iterable[str], file: str
+) -> Sheet:
+    """A participant's sheet from ``{domain id: {score: value or symbol}}`` (a request body).
+
+    The same checks as a sheet file: known ids, known scores, values on the scale or
+    symbols. A score given as ``na`` or left out is not scored. ``file`` names where the
+    sheet is kept (shown in explanations). Raises FieldError on the first bad value.
+    """
+    known = list(known_ids)
+    if not isinstance(scores, dict):
+        raise FieldError("scores", "expected a mapping of domain id to scores")
+    if not scores:
+        raise FieldError("scores", "the sheet scores no domain")
+    by_domain: dict[str, dict[str, SheetScore]] = {}
+    for domain_id, given in scores.items():
+        where = f"scores.{domain_id}"
+        if domain_id not in known:
+            hint = did_you_mean(str(domain_id), known)
+            raise FieldError(where, f'unknown domain id "{domain_id}"{hint}')
+        if not isinstance(given, dict):
+            raise FieldError(where, "expected a mapping of score name to value")
+        entries = {}
+        for name, raw in given.items():
+            value, symbol = score_entry(rulebook, name, raw, f"{where}.{name}")
+            if value is not None:
+                entries[name] = SheetScore(participant, value, symbol, file)
+        by_domain[domain_id] = entries
+    return Sheet(participant, file, by_domain, {})

@@ -15,7 +15,7 @@ Category = Literal["strong", "ecosystem-gap", "moonshot", "no-focus", "undetermi
 # --set, then a score written in the profile (or the sheets' median), then one derived
 # from indicators, then (feasibility only) the weakest feasibility factor. Thresholds carry
 # their own origin, "rules" or "--threshold"; the command line wins over the rules folder.
-Origin = Literal["profile", "indicators", "derived", "sheets", "--set"]
+Origin = Literal["profile", "indicators", "derived", "sheets", "--set", "room"]
 
 
 class IndicatorValue(BaseModel):
