@@ -5,12 +5,12 @@ domains/technologies/. The real server (uvicorn, in a thread of this process) an
 real HTTP client over 127.0.0.1 with keep-alive, as the facilitator's page does.
 
 Each request moves one or two scores of a randomly chosen domain to random values on the
-scale (seeded), so nearly every request is computed afresh: the engine's walk, margins
-and the smallest change to each other category. A second series repeats one request
-(the page's cache answering), and a third asks for the nearest change to every other
-category as well (the counterfactual search, which the page fetches after the outcome).
-Prints the median, 95th percentile and maximum of each
-series in milliseconds. The target (issue 11): p95 under 50 ms.
+scale (seeded), so nearly every request is computed afresh: the engine's walk, the
+fragile flag and the margins. A second series repeats one request (the page's cache
+answering), and a third asks for the nearest change to every other category as well
+(the counterfactual search, which the page fetches after the outcome). Prints the
+median, 95th percentile and maximum of each series in milliseconds. The target
+(issue 11): p95 under 50 ms.
 
 Run: python benchmarks/serve_latency.py [REQUESTS] [ENGINE]
 """

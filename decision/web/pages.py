@@ -6,7 +6,6 @@ a sheet or a participant goes through :func:`esc`; nothing else builds HTML.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
 from typing import Any
 
 from decision.analyses.counterfactual import Counterfactual, change_text
@@ -49,22 +48,22 @@ def category_badge(category: str, text: str | None = None) -> str:
 # ----------------------------------------------------------------------------- facilitator
 
 
-def banner(room: Room, changed_scores: Iterable[str] = ()) -> str:
-    """What differs from the profiles and rules folder, or an empty string."""
-    parts = []
-    for name, (rules, now) in room.thresholds_changed.items():
-        parts.append(f"threshold {esc(name)} is {number(now)} (rules: {number(rules)})")
-    changed = list(changed_scores)
-    if changed:
-        parts.append("what-if scores for this domain: " + esc(", ".join(changed)) + " (not saved)")
+def banner(room: Room) -> str:
+    """What differs from the rules folder for the whole room (thresholds, readings), or ''."""
+    parts = [
+        f"threshold {esc(n)} is {number(now)} (rules: {number(was)})"
+        for n, (was, now) in room.thresholds_changed.items()
+    ]
     if room.base.readings:
         parts.append("read under " + esc(", ".join(r.shown for r in room.base.readings)))
+    return _banner(parts)
+
+
+def _banner(parts: list[str]) -> str:
     if not parts:
         return ""
     return (
-        "<div class=banner role=status><strong>Differs from the profiles and rules:</strong> "
-        + "; ".join(parts)
-        + "</div>"
+        f"<div class=banner role=status><strong>Differs from the profiles and rules:</strong> {'; '.join(parts)}</div>"
     )
 
 
@@ -80,11 +79,10 @@ def thresholds_panel(room: Room) -> str:
             f'<label class="threshold{moved}" title="{esc(threshold.meaning)} (rules: {number(rules_value)})">'
             f"<span class=tname>{esc(name)} {esc(threshold.op)} "
             f'<output data-for="t-{esc(name)}">{number(threshold.value)}</output></span>'
-            f'<input type=range id="t-{esc(name)}" name="{esc(name)}" data-threshold="{esc(name)}" '
+            + (f" <small>(rules {number(rules_value)})</small>" if moved else "")
+            + f'<input type=range id="t-{esc(name)}" name="{esc(name)}" data-threshold="{esc(name)}" '
             f'min="{scale.min:g}" max="{scale.max:g}" step="0.1" value="{threshold.value:g}" '
-            f'aria-label="threshold {esc(name)}">'
-            + (f"<small>rules: {number(rules_value)}</small>" if moved else "")
-            + "</label>"
+            f'aria-label="threshold {esc(name)}"></label>'
         )
     return (
         '<section id=thresholds aria-label="thresholds in force"><h2>Thresholds in force</h2>'
@@ -162,7 +160,11 @@ def outcome_fragment(room: Room, evaluation: Evaluation) -> str:
         missing = f"<p>Missing scores decide it: {esc(', '.join(result.blocking))}.</p>"
     return (
         f'<div id=outcome data-category="{esc(result.category)}">'
-        + banner(room, evaluation.changed)
+        + _banner(
+            [f"what-if scores for this domain: {esc(', '.join(evaluation.changed))} (not saved)"]
+            if evaluation.changed
+            else []
+        )
         + f"<p class=verdict>{category_badge(result.category, category_text(result))}{leaf}</p>"
         f"<p class=reason>{esc(result.reason)}</p>{missing}</div>"
         "<div id=details>"
