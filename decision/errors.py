@@ -71,3 +71,59 @@ class FieldError(DecisionError):
         self.field = field
         self.message = message
         super().__init__(f"{field}: {message}")
+
+
+def _described(value: object) -> str:
+    if value is None:
+        return "nothing (an empty value)"
+    if isinstance(value, bool):  # YAML reads yes/no/on/off as true/false as well
+        return f"the truth value {str(value).lower()}"
+    if isinstance(value, float) and value != value:
+        return "not a number (nan)"
+    if isinstance(value, int | float):
+        return f"the number {value:g}" if isinstance(value, float) else f"the number {value}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f'the text "{shown}"'
+    if isinstance(value, dict):
+        return "a mapping (key: value lines)"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return type(value).__name__
+
+
+_EXPECTED = {
+    "dict_type": "a mapping (key: value lines)",
+    "model_type": "a mapping (key: value lines)",
+    "model_attributes_type": "a mapping (key: value lines)",
+    "list_type": "a list (- item lines, or [a, b])",
+    "string_type": "text",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "finite_number": "a finite number",
+}
+
+
+def plain_message(item: dict) -> str:
+    """One validation error of pydantic (an item of ``ValidationError.errors()``) in plain
+    words: what was expected and what was found, without pydantic's wording."""
+    kind = item.get("type", "")
+    message = str(item.get("msg", ""))
+    found = item.get("input")
+    if kind == "missing":
+        return "required field is missing"
+    if kind in _EXPECTED:
+        return f"expected {_EXPECTED[kind]}, got {_described(found)}"
+    bounds = item.get("ctx") or {}
+    for key, words in (("ge", "at least"), ("gt", "more than"), ("le", "at most"), ("lt", "less than")):
+        if kind.startswith(("greater_than", "less_than")) and key in bounds:
+            return f"must be {words} {bounds[key]}, got {_described(found)}"
+    if kind in ("literal_error", "enum"):
+        expected = (item.get("ctx") or {}).get("expected", "")
+        return f"expected one of {expected}, got {_described(found)}"
+    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from decision.errors import UsageError
 
 
-def write_output(path: Path, text: str | bytes, *, force: bool, mode: int | None = None) -> None:
+def write_output(path: Path, text: str | bytes | Iterable[str], *, force: bool, mode: int | None = None) -> None:
     """Write ``text`` (UTF-8) or bytes (xlsx) to ``path`` via a temporary file and an atomic rename.
+
+    ``text`` may also be an iterable of strings, written piece by piece (a large JSON
+    portfolio is never held whole in memory).
 
     ``mode`` gives the file's permissions (0o600 for a private key); by default the umask's.
     """
@@ -29,7 +33,11 @@ def write_output(path: Path, text: str | bytes, *, force: bool, mode: int | None
     try:
         binary = isinstance(text, bytes)
         with os.fdopen(handle, "wb" if binary else "w", encoding=None if binary else "utf-8") as stream:
-            stream.write(text)
+            if isinstance(text, str | bytes):
+                stream.write(text)
+            else:
+                for piece in text:
+                    stream.write(piece)
         # mkstemp creates owner-only files; give the output the usual umask permissions.
         if mode is None:
             umask = os.umask(0)

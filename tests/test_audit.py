@@ -180,8 +180,10 @@ def test_default_store_and_user(cli, workspace):
 def test_store_and_by_need_record(cli, workspace):
     result = cli("classify", "domains", "--rules", "rules", "--store", "audit.sqlite")
     assert result.exit_code == 2
-    assert result.stderr.strip() == "error: --store only apply with --record"
+    assert result.stderr.strip() == "error: --store only applies with --record"
     assert not (workspace / "audit.sqlite").exists()
+    both = cli("classify", "domains", "--rules", "rules", "--store", "audit.sqlite", "--by", "alice")
+    assert both.stderr.strip() == "error: --store and --by only apply with --record"
     assert cli("classify", "domains", "--rules", "rules", "--record", "--by", " ").exit_code == 2
 
 

@@ -108,6 +108,8 @@ HUGE = "9" * 400  # an integer no float can hold
         ("2024-01-01", 12, "scores.science", "got date"),
         ("!!binary aGk=", 12, "scores.science", "got bytes"),
         ("high", 12, "scores.science", 'unknown symbol "high"'),
+        ('"4"', 12, "scores.science", '"4" is a number in quotes, which reads as text: write 4 without the quotes'),
+        ("3,5", 12, "scores.science", 'decimal comma in "3,5": write the decimal with a point, 3.5'),
         ("'+++'", 12, "scores.science", 'unknown symbol "+++"'),
         ("{value: 9}", 20, "scores.science.value", "score 9 is outside the scale 0-5"),
         ("{value: '+++'}", 20, "scores.science.value", 'unknown symbol "+++"'),
@@ -262,6 +264,16 @@ BILLION_LAUGHS = 'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol",
         (HEAD + "scores:\n  science: !!float abc\n", 4, 12, '"abc" is not a valid number'),
         (HEAD + "scores:\n  science: !!bool maybe\n", 4, 12, '"maybe" is not true or false'),
         (HEAD + "scores:\n  science: " + "9" * 4301 + "\n", 4, 12, "is not a valid whole number"),
+        # The commonest slips, in plain words with the fix.
+        (
+            HEAD + "scores:\n  economic: -\n  science: 4\n",
+            4,
+            13,
+            'a value starting with "-" reads as a list item; put the symbol in quotes: "-"',
+        ),
+        (HEAD + "scores:\n\teconomic: 4\n", 4, 1, "a tab character: YAML indents with spaces only"),
+        (HEAD + 'description: "open\nscores:\n  economic: 3\n', 3, 14, "this quote is never closed"),
+        ("id: x\nname: X: the sequel\n", 2, 8, 'a ": " inside a value: put the whole value in quotes'),
     ],
     ids=[
         "syntax",
@@ -283,6 +295,10 @@ BILLION_LAUGHS = 'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol",
         "bad-float-tag",
         "bad-bool-tag",
         "4301-digit-integer",
+        "unquoted-minus-symbol",
+        "tab-before-a-key",
+        "unclosed-quote",
+        "colon-in-a-value",
     ],
 )
 def test_yaml_problem_is_located(tmp_path, rulebook, text, line, column, fragment):
@@ -343,8 +359,8 @@ def test_top_level_must_be_a_mapping(tmp_path, rulebook, text):
     ("text", "message"),
     [
         ("domains: []\n", "at least 1 item"),
-        ("domains: 3\n", "valid list"),
-        ("domains:\n  - 5\n", "valid dictionary"),
+        ("domains: 3\n", "expected a list (- item lines, or [a, b]), got the number 3"),
+        ("domains:\n  - 5\n", "expected a mapping (key: value lines), got the number 5"),
     ],
 )
 def test_bad_domains_list(tmp_path, rulebook, text, message):
@@ -610,3 +626,14 @@ def test_no_factors_and_no_feasibility_leaves_it_missing(tmp_path, rulebook):
     [profile] = load_profiles([path], rulebook)
     assert profile.value("feasibility") is None
     assert "feasibility" not in profile.scores
+
+
+def test_a_run_holds_at_most_max_domains(tmp_path, rulebook, monkeypatch):
+    import decision.inputs.profiles as profiles_module
+
+    monkeypatch.setattr(profiles_module, "MAX_DOMAINS", 3)
+    entries = "".join(f"  - id: d{i}\n    name: D{i}\n" for i in range(5))
+    path = write(tmp_path / "many.yaml", "domains:\n" + entries)
+    problem = only_problem(path, rulebook)
+    assert (problem.line, problem.field) == (8, "domains")
+    assert problem.message == "more than 3 domains in one run; split the portfolio into several runs"

@@ -510,3 +510,53 @@ def test_shared_nodes_are_checked_in_linear_time(rules_copy):
     # The shipped tree is now cut off from the root: each of its codes is reported once.
     assert "VT01: no path from the root reaches it" in " ".join(problems)
     assert all("cycle" not in p for p in problems)
+
+
+def _add_scores(rules: Path, names: list[str]) -> None:
+    """Give the rules folder more scores, each with a threshold, so a criterion can be wider."""
+    text = (rules / "scores.yaml").read_text(encoding="utf-8")
+    extra = "".join(
+        f"  - name: {n}\n    label: Extra {n}\n    dimension: test\n    measured_by: test\n    cite: test\n"
+        for n in names
+    )
+    (rules / "scores.yaml").write_text(text.replace("scores:\n", "scores:\n" + extra, 1), encoding="utf-8")
+    text = (rules / "thresholds.yaml").read_text(encoding="utf-8")
+    extra = "".join(f"  {n}:\n    value: 3\n    op: '>='\n    meaning: test\n    cite: test\n" for n in names)
+    (rules / "thresholds.yaml").write_text(text.replace("thresholds:\n", "thresholds:\n" + extra, 1), encoding="utf-8")
+
+
+WIDE = ["innovation", "technology", "economic", "science", "opportunity", "transition", "feasibility"]
+
+
+@pytest.mark.parametrize("width", [12, 13])
+def test_a_criterion_reads_at_most_twelve_scores(rules_copy, run_cli, width):
+    extra = [f"extra{chr(ord('a') + i)}" for i in range(width - len(WIDE))]
+    _add_scores(rules_copy, extra)
+    path = edit(rules_copy, "criteria.yaml", "any_of: [innovation, technology]", f"any_of: [{', '.join(WIDE + extra)}]")
+    if width == 12:
+        # The widest test durable-rules compiles: it loads and classifies.
+        result = run_cli("classify", "--rules", rules_copy)
+        rulebook = load_rulebook(rules_copy)
+        assert len(rulebook.criterion_by_key("IT").scores) == 12
+        assert result.exit_code == 0, result.stderr
+        return
+    with pytest.raises(RulesError) as caught:
+        load_rulebook(rules_copy)
+    line, column = where(path, "any_of: [innovation, technology, economic", "[")
+    assert [p.render() for p in caught.value.problems] == [
+        f"{path}:{line}:{column}: VC02: lists 13 scores; a criterion may read at most 12 (durable-rules cannot "
+        "compile a wider test): split it into several nodes"
+    ]
+
+
+def test_a_criterion_listing_a_score_twice_is_located(rules_copy):
+    path = edit(
+        rules_copy, "criteria.yaml", "any_of: [innovation, technology]", "any_of: [innovation, technology, innovation]"
+    )
+    with pytest.raises(RulesError) as caught:
+        load_rulebook(rules_copy)
+    line, _ = where(path, "any_of: [innovation, technology, innovation]", "[")
+    column = path.read_text(encoding="utf-8").splitlines()[line - 1].rindex("innovation") + 1
+    assert [p.render() for p in caught.value.problems] == [
+        f'{path}:{line}:{column}: VC02: lists "innovation" twice (first as entry 1); a score is read once per test'
+    ]

@@ -365,7 +365,7 @@ def test_out_is_a_file(run_cli, files):
             'mapping.yaml:1:1: mapping: give exactly one of "id_column" (ids as written) or "id_from" '
             "(ids made from a column)",
         ),
-        ("kind: technology", "kind: industry", "mapping.yaml:4:7: kind: Input should be 'sector', "),
+        ("kind: technology", "kind: industry", "mapping.yaml:4:7: kind: expected one of 'sector', "),
         ("id_column: id", "id_columns: id", "mapping.yaml:2:1: id_columns: unknown field"),
         ("columns:", "columns: [", "mapping.yaml:7:3: yaml: while parsing a flow sequence"),
     ],

@@ -341,10 +341,10 @@ def test_fragile_step_comes_from_the_rules(run_cli, rules_copy):
     ("text", "message"),
     [
         ("fragile_step: 0.5\nfragile: yes\n", 'unknown field "fragile"'),
-        ("fragile_step: -0.5\n", "greater than or equal to 0"),
+        ("fragile_step: -0.5\n", "must be at least 0"),
         ("fragile_step: .nan\n", "finite number"),
         ("fragile_step: 6\n", "must not exceed the width of the scale (5)"),
-        ("{}\n", "Field required"),
+        ("{}\n", "required field is missing"),
     ],
 )
 def test_bad_workshop_settings_are_rules_errors(rules_copy, text, message):

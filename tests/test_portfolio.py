@@ -224,21 +224,21 @@ def test_unknown_field_is_located(rules_copy, run_cli):
             "max_moonshots: 3.5",
             "max_moonshots: 3.5",
             "3.5",
-            "max_moonshots: Input should be a valid integer",
+            "max_moonshots: expected a whole number, got the number 3.5",
         ),
         (
             "max_moonshots: 3",
             "max_moonshots: -1",
             "max_moonshots: -1",
             "-1",
-            "max_moonshots: Input should be greater than or equal to 0",
+            "max_moonshots: must be at least 0, got the number -1",
         ),
         (
             "max_strategic_domains: 7",
             "max_strategic_domains: yes",
             "max_strategic_domains: yes",
             "yes",
-            "max_strategic_domains: Input should be a valid integer",
+            "max_strategic_domains: expected a whole number, got the truth value true",
         ),
         (
             "strategic_categories: [strong, ecosystem-gap, moonshot]",
@@ -322,3 +322,26 @@ def test_portfolio_file_is_part_of_the_rules_identity(rules_copy):
     before = load_rulebook(rules_copy).identity()
     edit(rules_copy, "portfolio.yaml", "max_moonshots: 3", "max_moonshots: 4")
     assert load_rulebook(rules_copy).identity() != before
+
+
+def test_machine_json_is_the_same_text_as_dumping_the_dicts(rulebook, tmp_path):
+    """to_json serialises one result at a time with pydantic; the text must be exactly what
+    json.dumps of the dumped dicts gives (ranges, derivations, undetermined, non-ASCII)."""
+    import json
+
+    from decision.analyses.margins import with_fragility
+    from decision.engine.walk import classify_all
+    from decision.inputs.profiles import load_profiles
+    from decision.renderers.machine import to_json
+    from tests.conftest import DOMAINS_DIR, REPO, write
+
+    extra = write(
+        tmp_path / "odd.yaml",
+        'id: odd\nname: Énergie & «quotes» "x"\\n\nscores:\n  economic: {value: 3, low: 2, high: 4.5}\n'
+        "  science: 0.0001\n",
+    )
+    profiles = load_profiles([DOMAINS_DIR / "technologies", REPO / "examples" / "ranges.yaml", extra], rulebook)
+    results = with_fragility(rulebook, profiles, classify_all(profiles, rulebook))
+    expected = json.dumps([r.model_dump(mode="json") for r in results], indent=2, ensure_ascii=False) + "\n"
+    assert to_json(results) == expected
+    assert to_json([]) == json.dumps([]) + "\n"

@@ -146,9 +146,9 @@ def test_unknown_indicator(rules_copy):
     [
         ("split: 150", "split 150 must lie strictly between min 0 and max 100"),
         ("split: 0", "split 0 must lie strictly between min 0 and max 100"),
-        ("split: .nan", "Input should be a finite number"),
-        ('split: "33"', "Input should be a valid number"),
-        ("split: true", "Input should be a valid number"),
+        ("split: .nan", "expected a finite number, got not a number (nan)"),
+        ('split: "33"', 'expected a number, got the text "33"'),
+        ("split: true", "expected a number, got the truth value true"),
     ],
 )
 def test_bad_split(rules_copy, new, message):

@@ -131,9 +131,9 @@ def classify(
     check_out(out, force, rulebook, profiles)
     recorded = record_run("classify", rulebook, profiles, results, record=record, store=store, by=by)
     if format is PortfolioFormat.json:
-        from decision.renderers.machine import to_json
+        from decision.renderers.machine import iter_json
 
-        emit(to_json(results), out, force)
+        emit(iter_json(results), out, force)
     elif format is PortfolioFormat.csv:
         from decision.renderers.machine import to_csv
 

@@ -178,9 +178,14 @@ def check_out(out: Path | None, force: bool, rulebook, profiles=()) -> None:
         raise UsageError(f"{out}: already exists; pass --force to overwrite it")
 
 
-def emit(text: str | bytes, out: Path | None, force: bool) -> None:
+def emit(text, out: Path | None, force: bool) -> None:
+    """Write an output (a string, bytes, or an iterable of string pieces) to stdout or ``out``."""
     if out is None:
-        sys.stdout.write(text)
+        if isinstance(text, str):
+            sys.stdout.write(text)
+        else:
+            for piece in text:
+                sys.stdout.write(piece)
         return
     from decision.output_file import write_output
 

@@ -126,8 +126,9 @@ def record_run(
 
     if not record:
         if store is not None or by is not None:
-            given = " and ".join(name for name, value in (("--store", store), ("--by", by)) if value is not None)
-            raise UsageError(f"{given} only apply with --record")
+            given = [name for name, value in (("--store", store), ("--by", by)) if value is not None]
+            verb = "applies" if len(given) == 1 else "apply"
+            raise UsageError(f"{' and '.join(given)} only {verb} with --record")
         return None
     from decision.audit.store import open_store, run_content
 

@@ -36,6 +36,9 @@ W_UNDETERMINED = "VW04"
 W_FACTOR_WEAK = "VW05"
 
 
+STEP_CACHE_SIZE = 65_536  # distinct (node, values read) pairs kept; beyond it the cache starts again
+
+
 class Engine:
     """Classifies profiles under one rulebook by walking its tree.
 
@@ -48,6 +51,13 @@ class Engine:
         self.name = resolve_engine(engine or rulebook.engine).name
         self.backend = make_backend(self.name, rulebook)
         self._fired = None
+        # Results of one engine share what does not differ between domains: a step with the
+        # same values read, an action with the same reason, the thresholds in force. The
+        # result model is frozen-by-convention (nothing mutates a result), and sharing cuts
+        # the memory of a 10,000-domain run several times over (benchmarks/memory.py).
+        self._steps: dict[tuple, Step] = {}
+        self._actions: dict[tuple[str, str], ActionRef] = {}
+        self._thresholds_used: dict[str, ThresholdUsed] | None = None
 
     def fire(self, node: str, scores: dict[str, float | None], *, all_matches: bool = False) -> list[str]:
         """The names of the rules that fire at ``node`` for ``scores`` (see the backends)."""
@@ -79,6 +89,11 @@ class Engine:
             criterion = rulebook.criteria[node.criterion]
             name, cite, interpretation = node.name, node.cite, node.interpretation
             targets = (node.if_yes, node.if_no)
+        fired = self._fired[node_code]
+        key = (node_code, tuple(profile.value(score) for score in criterion.scores), tuple(fired))
+        cached = self._steps.get(key)
+        if cached is not None:  # the same values and the same rule fired: checked when first built
+            return cached
         readings = []
         read_scores: dict[str, float | None] = {}
         for score in criterion.scores:
@@ -95,14 +110,16 @@ class Engine:
                     passed=compare(value, threshold.op, threshold.value),
                 )
             )
-        outcome, rule = self._decision(node_code, self._fired[node_code])
+        outcome, rule = self._decision(node_code, fired)
         expected = combine([r.passed for r in readings], criterion.combine)
         if outcome != expected:
             # A disagreement means durable-rules read a value differently than Python
             # does; never let that pass silently into a classification.
             raise EngineError(f"{node_code}: rule {rule} fired but the readings give {expected}")
         next_code = {"yes": targets[0], "no": targets[1]}.get(outcome, "")
-        return Step(
+        if len(self._steps) >= STEP_CACHE_SIZE:
+            self._steps.clear()
+        step = self._steps[key] = Step(
             node=node_code,
             node_name=name,
             criterion=criterion.code,
@@ -116,6 +133,7 @@ class Engine:
             cite=cite,
             interpretation=interpretation or criterion.interpretation,
         )
+        return step
 
     def _explore(self, code: str, profile: DomainProfile, path: list[Step], assumptions: list[str]):
         """Yield (leaf code, path, assumptions) for every leaf the profile can reach."""
@@ -249,13 +267,18 @@ class Engine:
             factors=profile.factors,
             engine=self.name,
             readings=[f"{r.code} {r.name}" for r in rulebook.readings],
-            thresholds={
+            thresholds=self._thresholds_in_force(),
+        )
+
+    def _thresholds_in_force(self) -> dict[str, ThresholdUsed]:
+        if self._thresholds_used is None:
+            self._thresholds_used = {
                 name: ThresholdUsed(
                     value=t.value, op=t.op, origin=t.origin, meaning=t.meaning, interpretation=t.interpretation
                 )
-                for name, t in rulebook.thresholds.items()
-            },
-        )
+                for name, t in self.rulebook.thresholds.items()
+            }
+        return self._thresholds_used
 
     @staticmethod
     def _label(category: str, variant: str | None) -> str:
@@ -290,8 +313,11 @@ class Engine:
         return sorted(blocking)
 
     def _action(self, code: str, because: str) -> ActionRef:
+        cached = self._actions.get((code, because))
+        if cached is not None:
+            return cached
         action = self.rulebook.actions[code]
-        return ActionRef(
+        made = self._actions[(code, because)] = ActionRef(
             code=action.code,
             name=action.name,
             text=action.text,
@@ -299,6 +325,7 @@ class Engine:
             interpretation=action.interpretation,
             because=because,
         )
+        return made
 
     @staticmethod
     def _dedupe(actions: list[ActionRef]) -> list[ActionRef]:

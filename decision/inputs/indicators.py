@@ -19,6 +19,7 @@ from decision.inputs.yaml_source import YamlDocument
 from decision.model.result import Derivation, IndicatorUse, IndicatorValue, ScoreValue
 
 Combine = Literal["mean", "weighted_mean", "min", "max"]
+MIN_WEIGHT, MAX_WEIGHT = 1e-6, 1e6
 
 
 class _Strict(BaseModel):
@@ -82,8 +83,13 @@ class DerivationInput(_Strict):
     @field_validator("weight")
     @classmethod
     def _positive(cls, value: float | None) -> float | None:
-        if value is not None and not (math.isfinite(value) and value > 0):
-            raise ValueError("a weight must be a positive number")
+        # Weights are relative (3 and 1 count three to one). Far outside this range the
+        # weighted sum overflows to infinity or loses every digit, and the score becomes NaN.
+        if value is not None and not (math.isfinite(value) and MIN_WEIGHT <= value <= MAX_WEIGHT):
+            raise ValueError(
+                f"a weight must be a number from {MIN_WEIGHT:g} to {MAX_WEIGHT:g} (weights are relative: 3 and 1 "
+                "count three to one)"
+            )
         return value
 
 

@@ -27,7 +27,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from decision.errors import Problem, ProfileError, UsageError, did_you_mean
+from decision.errors import Problem, ProfileError, UsageError, did_you_mean, plain_message
 from decision.inputs.indicators import derive_scores
 from decision.inputs.rulebook import Rulebook
 from decision.inputs.yaml_source import YamlDocument, YamlLoadError, load_yaml_file
@@ -114,6 +114,22 @@ def _score_validator(rulebook: Rulebook, *, range_refusal: str | None = None):
             text = raw.strip()
             if text in symbols:
                 return symbols[text], text
+            if re.fullmatch(r"[+-]?\d+,\d+", text):
+                raise PydanticCustomError(
+                    "score",
+                    'decimal comma in "{got}": write the decimal with a point, {fixed}',
+                    {"got": raw, "fixed": text.replace(",", ".")},
+                )
+            try:
+                quoted = float(text)
+            except ValueError:
+                quoted = None
+            if quoted is not None and math.isfinite(quoted):
+                raise PydanticCustomError(
+                    "score",
+                    '"{got}" is a number in quotes, which reads as text: write {got} without the quotes',
+                    {"got": text},
+                )
             raise PydanticCustomError(
                 "score",
                 'unknown symbol "{got}" (known: {symbols}; or a number {low}-{high})',
@@ -460,7 +476,7 @@ def _problems_from(document: YamlDocument, error: ValidationError, prefix: tuple
         elif item["type"] == "string_pattern_mismatch" and loc[-1] == "id":
             message = "an id is a lowercase slug: a-z, 0-9 and '-', starting with a letter or digit"
         else:
-            message = item["msg"]
+            message = plain_message(item)
         field_name = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
         field_name = field_name or "file"
         problems.append(document.problem(loc, field_name, message, prefer_key=prefer_key))
@@ -543,6 +559,9 @@ def profile_files(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
     return files, problems
 
 
+MAX_DOMAINS = 100_000  # per run; see load_profiles
+
+
 def load_profiles(paths: Iterable[Path], rulebook: Rulebook) -> list[DomainProfile]:
     """Load every profile under ``paths``; raise ProfileError listing all problems."""
     files, problems = profile_files(paths)
@@ -587,6 +606,12 @@ def load_profiles(paths: Iterable[Path], rulebook: Rulebook) -> list[DomainProfi
         for index, entry in enumerate(entries):
             loc = ("domains", index) if model is many else ()
             line, _ = document.position(loc)
+            if len(profiles) >= MAX_DOMAINS:
+                # Refused where the limit is passed, before more is read: a run of this size
+                # would take minutes and gigabytes, and is almost always a mistake.
+                message = f"more than {MAX_DOMAINS:,} domains in one run; split the portfolio into several runs"
+                problems.append(document.problem(loc, "domains", message))
+                raise ProfileError(problems)
             if entry.id in first_seen:
                 problems.append(
                     document.problem(

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from decision.errors import Problem, RulesError, UsageError, did_you_mean
+from decision.errors import Problem, RulesError, UsageError, did_you_mean, plain_message
 from decision.inputs.yaml_source import YamlDocument, YamlLoadError, load_yaml_file
 
 READINGS_FOLDER = "readings"
@@ -162,7 +162,7 @@ def apply_readings(
             for item in exc.errors():
                 loc = tuple(item["loc"])
                 field_name = ".".join(str(part) for part in loc) or "file"
-                message = f'unknown field "{loc[-1]}"' if item["type"] == "extra_forbidden" else item["msg"]
+                message = f'unknown field "{loc[-1]}"' if item["type"] == "extra_forbidden" else plain_message(item)
                 problems.append(document.problem(loc, field_name, message, prefer_key=True))
             continue
         if reading.name != name:
@@ -226,7 +226,7 @@ def apply_readings(
                 variants[key] = variant_model.model_validate(raw)
             except ValidationError as exc:
                 for item in exc.errors():
-                    problems.append(document.problem(("variants", key, *item["loc"]), key, item["msg"]))
+                    problems.append(document.problem(("variants", key, *item["loc"]), key, plain_message(item)))
         all_codes = {item.code for items in merged.values() for item in items}
         for index, code in enumerate(reading.retires):
             if code not in all_codes:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from decision.errors import Problem, RulesError, UsageError, did_you_mean
+from decision.errors import Problem, RulesError, UsageError, did_you_mean, plain_message
 from decision.inputs.indicators import IndicatorRules, IndicatorsFile, check_indicator_rules
 from decision.inputs.readings import Locator, ReadingInfo, apply_readings, load_reading_document
 from decision.inputs.yaml_source import YamlDocument, YamlLoadError, load_yaml_file
@@ -41,6 +41,9 @@ OPERATORS: dict[str, tuple[str, str]] = {
 NEGATED_SYMBOL = {">=": "<", ">": "<="}
 
 NAME_PATTERN = r"^[a-z][a-z0-9-]*(\.[a-z0-9-]+)*$"
+# durable-rules 2.0.28 refuses a rule set whose test joins 13 or more comparisons
+# ("Could not create ruleset, error code: 113"); the loader refuses it first, located.
+MAX_CRITERION_SCORES = 12
 
 
 class _Strict(BaseModel):
@@ -340,7 +343,7 @@ def _pydantic_problems(document: YamlDocument, error: ValidationError) -> list[P
             message = f'unknown field "{loc[-1]}"'
             problems.append(document.problem(loc, field_name, message, prefer_key=True))
         else:
-            problems.append(document.problem(loc, field_name, item["msg"]))
+            problems.append(document.problem(loc, field_name, plain_message(item)))
     return problems
 
 
@@ -515,7 +518,27 @@ def load_rulebook(directory: Path, readings: list[str] | tuple[str, ...] = ()) -
         field_name = "any_of" if criterion.any_of is not None else "all_of"
         if not criterion.scores:
             problems.append(at((*loc, field_name), criterion.code, "lists no score"))
+        if len(criterion.scores) > MAX_CRITERION_SCORES:
+            problems.append(
+                at(
+                    (*loc, field_name),
+                    criterion.code,
+                    f"lists {len(criterion.scores)} scores; a criterion may read at most {MAX_CRITERION_SCORES} "
+                    "(durable-rules cannot compile a wider test): split it into several nodes",
+                )
+            )
+        first_at: dict[str, int] = {}
         for position, score in enumerate(criterion.scores):
+            if score in first_at:
+                problems.append(
+                    at(
+                        (*loc, field_name, position),
+                        criterion.code,
+                        f'lists "{score}" twice (first as entry {first_at[score] + 1}); a score is read once per test',
+                    )
+                )
+                continue
+            first_at[score] = position
             if score not in scores:
                 problems.append(
                     at(

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from decision.errors import FieldError, Problem, ProfileError, did_you_mean
+from decision.errors import FieldError, Problem, ProfileError, did_you_mean, plain_message
 from decision.inputs.profiles import ID_PATTERN, DomainKind, _display, _problems_from, _score_validator
 from decision.inputs.rulebook import Rulebook
 from decision.inputs.yaml_source import MAX_FILE_BYTES, YamlLoadError, load_yaml_file
@@ -440,7 +440,7 @@ def score_entry(rulebook: Rulebook, name: object, raw: object, field: str) -> tu
     try:
         detail = _one_score(rulebook).validate_python(raw)
     except ValidationError as exc:
-        raise FieldError(field, exc.errors()[0]["msg"]) from None
+        raise FieldError(field, plain_message(exc.errors()[0])) from None
     return detail["value"], detail["symbol"]
 
 

@@ -25,7 +25,7 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from decision.errors import DecisionError, Problem, ProblemsError, UsageError
+from decision.errors import DecisionError, Problem, ProblemsError, UsageError, plain_message
 from decision.inputs.profiles import ID_PATTERN, DomainKind, _display, profile_models
 from decision.inputs.rulebook import Rulebook
 from decision.inputs.yaml_source import YamlDocument, YamlLoadError, load_yaml_file
@@ -138,7 +138,7 @@ def _mapping_structure_problems(document: YamlDocument, error: ValidationError) 
         elif item["type"] == "missing":
             problems.append(document.problem(loc, field_name, "required field is missing"))
         else:
-            message = item["msg"].removeprefix("Value error, ")
+            message = plain_message(item)
             problems.append(document.problem(loc, field_name, message))
     return problems
 

@@ -169,15 +169,47 @@ def load_yaml_text(text: str, path: Path) -> YamlDocument:
         return document
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if "quoted scalar" in (exc.context or "") and exc.context_mark is not None:
+            mark = exc.context_mark  # where the quote opens, not the end of the file
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = exc.problem or str(exc)
-        if exc.context and "aliases" not in message and "anchors" not in message:
-            message = f"{exc.context}: {message}"
+        message = plain_yaml_message(exc, text)
         raise YamlLoadError(Problem(str(path), line, column, "yaml", message)) from None
     except yaml.YAMLError as exc:
         raise YamlLoadError(Problem(str(path), 1, 1, "yaml", str(exc))) from None
     finally:
         loader.dispose()
+
+
+def plain_yaml_message(exc: yaml.MarkedYAMLError, text: str) -> str:
+    """PyYAML's complaint in words a person editing a profile understands, with the fix.
+
+    PyYAML describes its parser's state ("block sequence entries are not allowed in this
+    context"); the commonest causes are few, and each is recognised from the text at the
+    mark: an unquoted ordinal symbol starting with "-", a tab used for indenting, a quote
+    never closed. Anything else keeps PyYAML's words, which name the problem exactly.
+    """
+    problem = exc.problem or str(exc)
+    mark = exc.problem_mark or exc.context_mark
+    lines = text.splitlines()
+    here = lines[mark.line] if mark is not None and mark.line < len(lines) else ""
+    after = here[mark.column :] if mark is not None else ""
+    if "block sequence entries are not allowed" in problem or (
+        "expected <block end>" in problem and after.lstrip().startswith("-")
+    ):
+        symbol = after.strip().split()[0] if after.strip() else "-"
+        return (
+            f'a value starting with "-" reads as a list item; put the symbol in quotes: "{symbol}" '
+            "(scores also take a number, such as 2)"
+        )
+    if "cannot start any token" in problem and after.startswith("\t"):
+        return "a tab character: YAML indents with spaces only; replace the tab with spaces"
+    if "while scanning a quoted scalar" in (exc.context or "") and "end of stream" in problem:
+        return "this quote is never closed: add the closing quote"
+    if "mapping values are not allowed" in problem:
+        return 'a ": " inside a value: put the whole value in quotes'
+    if exc.context and "aliases" not in problem and "anchors" not in problem:
+        return f"{exc.context}: {problem}"
+    return problem
 
 
 def _construct(loader: yaml.SafeLoader, node: Node, loc: PathKey, document: YamlDocument) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-import json
+from collections.abc import Iterable, Iterator
 
 from decision.model.result import DomainResult
 from decision.model.wording import path_summary
@@ -27,9 +27,25 @@ CSV_FIXED_COLUMNS = [
 ]
 
 
-def to_json(results: list[DomainResult]) -> str:
-    """The JSON array of the machine contract (spec section 6), one object per domain."""
-    return json.dumps([r.model_dump(mode="json") for r in results], indent=2, ensure_ascii=False) + "\n"
+def iter_json(results: Iterable[DomainResult]) -> Iterator[str]:
+    """The JSON array of the machine contract (spec section 6), one object per domain, in pieces.
+
+    Each object is written by pydantic's own serializer, one at a time, and indented into
+    the array: the same text as ``json.dumps`` of the dumped dicts (a test checks), without
+    building every domain's dict, or the whole text, first: those were most of the memory
+    of a large run.
+    """
+    first = True
+    for result in results:
+        # JSON strings escape their newlines, so every raw newline is the serializer's layout.
+        yield ("[\n  " if first else ",\n  ") + result.model_dump_json(indent=2).replace("\n", "\n  ")
+        first = False
+    yield "[]\n" if first else "\n]\n"
+
+
+def to_json(results: Iterable[DomainResult]) -> str:
+    """The JSON array of :func:`iter_json` as one string."""
+    return "".join(iter_json(results))
 
 
 # A cell starting with one of these is run as a formula by Excel, LibreOffice and Google
