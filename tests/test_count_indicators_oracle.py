@@ -32,6 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from decision.analyses.count_indicators import (
     complexity_vector,
@@ -227,3 +229,41 @@ def test_empty_rows_and_columns_are_left_out_as_ecomplexity_does():
     assert any("t005" in notice for notice in ours.notices)
     np.testing.assert_allclose(ours.rca, grid(out, "rca", ours.regions, ours.technologies), rtol=TOLERANCE)
     np.testing.assert_allclose(ours.complexity, minmax(oracle_pci(out, ours.technologies)), rtol=0, atol=TOLERANCE)
+
+
+# --- properties that hold whatever the counts ----------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    scale=st.sampled_from([2.0, 10.0, 1000.0]),
+    measure=st.sampled_from(["proximity", "cosine", "association_strength"]),
+)
+def test_indicators_ignore_the_unit_and_the_order_of_the_table(seed, scale, measure):
+    """Counting in dozens or listing regions in another order changes no figure."""
+    counts = random_counts(seed, 15, 10)
+    method = Method(**{**BASE.__dict__, "relatedness": measure})
+    base = compute_indicators(matrix_of(counts), method)
+    scaled = compute_indicators(matrix_of(counts * scale), method)
+    np.testing.assert_allclose(scaled.rca, base.rca, rtol=1e-12)
+    np.testing.assert_array_equal(scaled.presence, base.presence)
+    np.testing.assert_allclose(scaled.complexity, base.complexity, atol=1e-9)
+    rng = np.random.default_rng(seed)
+    rows, columns = rng.permutation(counts.shape[0]), rng.permutation(counts.shape[1])
+    moved = compute_indicators(matrix_of(counts[rows][:, columns]), method)
+    np.testing.assert_allclose(moved.rca, base.rca[rows][:, columns], rtol=1e-12)
+    np.testing.assert_allclose(moved.density, base.density[rows][:, columns], atol=1e-9)
+    np.testing.assert_allclose(moved.complexity, base.complexity[columns], atol=1e-9)
+
+
+def test_a_region_exactly_at_the_cut_off_is_present():
+    # One cell of this table has RCA 1.25 exactly (x * total = 1.25 * row total * column
+    # total, all whole numbers), yet the quotient of the two shares lands a hair below.
+    counts = np.array([[48.0, 39.0, 38.0], [17.0, 31.0, 10.0], [16.0, 54.0, 37.0]])
+    exact = counts * counts.sum() == 1.25 * counts.sum(axis=1, keepdims=True) * counts.sum(axis=0, keepdims=True)
+    [(r, t)] = np.argwhere(exact)
+    method = Method(**{**BASE.__dict__, "rca_cutoff": 1.25})
+    indicators = compute_indicators(matrix_of(counts), method)
+    assert indicators.rca[r, t] < 1.25
+    assert indicators.presence[r, t]

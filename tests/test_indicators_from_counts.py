@@ -170,6 +170,14 @@ def test_a_cut_off_no_region_reaches_leaves_figures_out_with_a_note(rulebook):
     assert any("no region reaches RCA 1000" in notice for notice in figures.notices)
 
 
+def test_a_network_in_pieces_is_flagged_as_giving_no_single_complexity_order(run_cli, tmp_path):
+    # Regions R1-R2 patent only in a and b, R3-R4 only in c and d: no region links the pairs.
+    table = write(tmp_path / "t.csv", "region,a,b,c,d\nR1,5,1,0,0\nR2,1,5,0,0\nR3,0,0,5,1\nR4,0,0,1,5\n")
+    result = run_cli("indicators", "compute", table, "--region", "R1", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert "note: the presence network is not connected" in result.stderr
+
+
 def test_unknown_region_suggests_the_closest(run_cli):
     result = run_cli("indicators", "compute", EXAMPLE, "--region", "Flandres")
     assert 'did you mean "Flanders"?' in assert_clean_failure(result)[0]

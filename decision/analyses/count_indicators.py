@@ -59,6 +59,15 @@ def rca_matrix(counts: np.ndarray) -> np.ndarray:
     return (counts / region_totals) / (technology_totals / counts.sum())
 
 
+def presence_matrix(counts: np.ndarray, cutoff: float) -> np.ndarray:
+    """RCA >= cutoff, decided without dividing: x[r,t] * total >= cutoff * x[r,.] * x[.,t].
+
+    For whole counts and the cut-off 1 both sides are exact integers (below 2**53), so a
+    region exactly at the cut-off is present, where the quotient can land a hair below 1."""
+    total = counts.sum()
+    return counts * total >= cutoff * counts.sum(axis=1, keepdims=True) * counts.sum(axis=0, keepdims=True)
+
+
 def relatedness_matrix(presence: np.ndarray, measure: str, *, exclude_self: bool) -> np.ndarray:
     """Relatedness between technologies from the co-occurrence of presence across regions.
 
@@ -125,11 +134,21 @@ def complexity_vector(presence: np.ndarray, method: str, steps: int = 20) -> tup
             k = (k - k.mean()) / spread
     else:
         raise UsageError(f'unknown complexity method "{method}"')
-    region_mean = (m @ k) / diversity
-    if np.std(region_mean) > 0 and np.corrcoef(diversity, region_mean)[0, 1] < 0:
-        k = -k
+    k = _oriented(k, m, diversity, ubiquity)
     result[keep_t] = k
     return result, notices
+
+
+def _oriented(k: np.ndarray, m: np.ndarray, diversity: np.ndarray, ubiquity: np.ndarray) -> np.ndarray:
+    """``k`` or ``-k``: more diverse regions have more complex technologies on average (as
+    ecomplexity orients it); where every region is equally diverse, rarer technologies
+    are the more complex."""
+    region_mean = (m @ k) / diversity
+    if np.std(diversity) > 0 and np.std(region_mean) > 0:
+        return -k if np.corrcoef(diversity, region_mean)[0, 1] < 0 else k
+    if np.std(ubiquity) > 0 and np.std(k) > 0:
+        return -k if np.corrcoef(ubiquity, k)[0, 1] > 0 else k
+    return k
 
 
 def rescale(values: np.ndarray, how: str) -> np.ndarray:
@@ -181,9 +200,7 @@ def compute_indicators(matrix: CountMatrix, method: Method) -> Indicators:
         )
     kept = counts[keep_r][:, keep_t]
     rca = rca_matrix(kept)
-    # The cut-off is compared with a hair of tolerance: an RCA of exactly 1 computed as
-    # 0.9999999999999998 is at the cut-off, as the figures written (rounded) show it.
-    presence = rca >= method.rca_cutoff * (1 - 1e-12)
+    presence = presence_matrix(kept, method.rca_cutoff)
     ubiquity = presence.sum(axis=0)
     absent = [name for name, u in zip(technologies, ubiquity, strict=True) if u == 0]
     if absent:
