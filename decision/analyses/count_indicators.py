@@ -216,6 +216,8 @@ def compute_indicators(matrix: CountMatrix, method: Method) -> Indicators:
     raw, complexity_notices = complexity_vector(presence, method.complexity, method.steps)
     notices.extend(complexity_notices)
     complexity = rescale(raw, method.rescaling)
+    if np.isfinite(raw).sum() >= 2 and not np.isfinite(complexity).any():
+        notices.append("every technology is equally complex: nothing to rescale to 0-100, no complexity given")
     return Indicators(regions, technologies, rca, presence, phi, density, raw, complexity, notices)
 
 
