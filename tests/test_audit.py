@@ -596,8 +596,9 @@ def test_two_processes_writing_at_once(tmp_path, rulebook):
 
 
 # Rules files no recorded command reads: quadrants.yaml is loaded on its own by
-# `decision plot quadrant` and `decision compare-quadrants`, which keep no record.
-NOT_IN_RECORDS = {"quadrants.yaml"}
+# `decision plot quadrant` and `decision compare-quadrants`, and indicator_methods.yaml
+# by `decision indicators`; none of them keeps a record.
+NOT_IN_RECORDS = {"quadrants.yaml", "indicator_methods.yaml"}
 
 
 def test_rulebook_digests_are_what_is_recorded(rulebook):
