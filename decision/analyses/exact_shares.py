@@ -22,6 +22,7 @@ themselves (a continuous law puts no mass on a point).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -143,9 +144,33 @@ class Comparison:
     threshold_total: float  # E[c(X)(1 - c(X))]
 
 
+@functools.lru_cache(maxsize=4096)
 def compare(score: Law, threshold: Law, op: str) -> Comparison:
-    """The exact pass probability and moments of ``score op threshold`` for independent laws."""
+    """The exact pass probability and moments of ``score op threshold`` for independent laws.
+
+    Cached: a workshop's profiles repeat the same ranges against the same thresholds."""
     strict = op == ">"
+    limit = threshold.fixed
+    if limit is not None:
+        # A fixed threshold: c(x) is an indicator, so both variance factors are p(1 - p).
+        passes = _clean(float(1.0 - score.below(np.array([limit]), strict=not strict)[0]))
+        above = score.expect(lambda x: x * ((x > limit) if strict else (x >= limit)), [limit])
+
+        def side(mass_mean: float, mean: float) -> tuple[float | None, float | None]:
+            return ((mean - mass_mean) / (1 - passes) if passes < 1 else None), (
+                mass_mean / passes if passes > 0 else None
+            )
+
+        spread = passes * (1 - passes)
+        return Comparison(
+            passes=passes,
+            score_mean=side(above, score.mean()),
+            threshold_mean=(limit if passes < 1 else None, limit if passes > 0 else None),
+            score_first=spread,
+            score_total=spread,
+            threshold_first=0.0,
+            threshold_total=0.0,
+        )
 
     def c(x):  # P(x op T)
         return threshold.below(x, strict=strict)
@@ -210,6 +235,25 @@ class ExactDomain:
     cells: int
 
 
+@dataclass(frozen=True)
+class Boxes:
+    """One domain's boxes before classification: row k is a combination of passes and fails."""
+
+    scores: tuple[ScoreInput, ...]
+    comparisons: dict[str, Comparison]
+    varying: tuple[str, ...]  # axis k of ``grid`` is varying[k]; 0 = fail, 1 = pass
+    grid: np.ndarray
+    weight: np.ndarray  # probability of each row's box
+    columns: list[np.ndarray]  # representative rows: +inf passes, -inf fails, NaN is missing
+
+
+@functools.cache
+def _grid(size: int) -> np.ndarray:
+    grid = np.array(list(itertools.product((0, 1), repeat=size)), dtype=np.int8).reshape(2**size, size)
+    grid.flags.writeable = False
+    return grid
+
+
 class TooManyCells(Exception):
     """The product of boxes of one domain exceeds MAX_CELLS; the caller falls back to draws."""
 
@@ -237,9 +281,10 @@ class ExactSolver:
         result = self.evaluator.evaluate(columns)
         return result.outcome, result.leaf
 
-    def solve(self, scores: list[ScoreInput], target: str) -> ExactDomain:
-        """Exact probabilities of every outcome for independent ``scores`` (in rules order);
-        Sobol indices of "the category is ``target``"."""
+    def prepare(self, scores: list[ScoreInput]) -> Boxes:
+        """The boxes of one domain: which scores vary, their pass chances, one row per box.
+
+        Raises TooManyCells beyond MAX_CELLS boxes."""
         comparisons: dict[str, Comparison] = {}
         fixed_state: dict[str, float] = {}
         varying: list[str] = []
@@ -255,10 +300,7 @@ class ExactSolver:
                 varying.append(entry.name)
         if 2 ** len(varying) > MAX_CELLS:
             raise TooManyCells(f"{2 ** len(varying)} boxes")
-        # Axis k of the grid is varying[k]; index 0 = fail, 1 = pass.
-        grid = np.array(list(itertools.product((0, 1), repeat=len(varying))), dtype=np.int8).reshape(
-            2 ** len(varying), len(varying)
-        )
+        grid = _grid(len(varying))
         rows = len(grid)
         columns = []
         for entry in scores:
@@ -267,12 +309,53 @@ class ExactSolver:
             else:
                 axis = varying.index(entry.name)
                 columns.append(np.where(grid[:, axis] == 1, math.inf, -math.inf))
-        outcome, leaf = self.classify_cells(columns)
         weight = np.ones(rows)
         for axis, name in enumerate(varying):
             p = comparisons[name].passes
             weight *= np.where(grid[:, axis] == 1, p, 1 - p)
+        return Boxes(tuple(scores), comparisons, tuple(varying), grid, weight, columns)
 
+    def solve(self, scores: list[ScoreInput], target: str) -> ExactDomain:
+        """Exact probabilities of every outcome for independent ``scores`` (in rules order);
+        Sobol indices of "the category is ``target``"."""
+        boxes = self.prepare(scores)
+        outcome, leaf = self.classify_cells(boxes.columns)
+        return self.finish(boxes, outcome, leaf, target)
+
+    def solve_many(self, domains: list[tuple[list[ScoreInput], str]]) -> list[ExactDomain | None]:
+        """``solve`` for many domains with one evaluator call; None where TooManyCells."""
+        prepared: list[Boxes | None] = []
+        for scores, _ in domains:
+            try:
+                prepared.append(self.prepare(scores))
+            except TooManyCells:
+                prepared.append(None)
+        present = [boxes for boxes in prepared if boxes is not None]
+        if not present:
+            return [None] * len(domains)
+        columns = [np.concatenate([boxes.columns[k] for boxes in present]) for k in range(len(present[0].columns))]
+        outcome, leaf = self.classify_cells(columns)
+        results: list[ExactDomain | None] = []
+        start = 0
+        for boxes, (_, target) in zip(prepared, domains, strict=True):
+            if boxes is None:
+                results.append(None)
+                continue
+            end = start + len(boxes.grid)
+            results.append(self.finish(boxes, outcome[start:end], leaf[start:end], target))
+            start = end
+        return results
+
+    def finish(self, boxes: Boxes, outcome: np.ndarray, leaf: np.ndarray, target: str) -> ExactDomain:
+        """Probabilities, central profiles, confidence and Sobol indices from classified boxes."""
+        scores, comparisons, varying, grid, weight = (
+            list(boxes.scores),
+            boxes.comparisons,
+            list(boxes.varying),
+            boxes.grid,
+            boxes.weight,
+        )
+        rows = len(grid)
         labels = self.evaluator.labels
         outcomes = _totals(
             ("undetermined" if code == UNDETERMINED else labels[code] for code in outcome.tolist()), weight

@@ -39,7 +39,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from decision.analyses.exact_shares import ExactDomain, ExactSolver, Law, ScoreInput, TooManyCells
+from decision.analyses.exact_shares import ExactDomain, ExactSolver, Law, ScoreInput
 from decision.engine.bulk import UNDETERMINED, BulkEvaluator
 from decision.inputs.profiles import DomainProfile
 from decision.inputs.rulebook import Rulebook
@@ -460,14 +460,17 @@ def run_exact(
     profiled = evaluator.evaluate(
         {name: np.array([d.values[name] for d in inputs], dtype=float) for name in names}
     ).outcome
+    labels = [_label(evaluator, int(code)) for code in profiled]
+    solved = solver.solve_many(
+        [
+            (score_inputs(domain, rulebook, ranges), category_of[label])
+            for domain, label in zip(inputs, labels, strict=True)
+        ]
+    )
     domains: list[DomainRobustness | None] = []
     fallback: list[int] = []
-    for index, domain in enumerate(inputs):
-        as_profiled = _label(evaluator, int(profiled[index])) if len(inputs) else "undetermined"
-        target = category_of[as_profiled]
-        try:
-            exact = solver.solve(score_inputs(domain, rulebook, ranges), target)
-        except TooManyCells:
+    for index, (domain, as_profiled, exact) in enumerate(zip(inputs, labels, solved, strict=True)):
+        if exact is None:
             fallback.append(index)
             domains.append(None)
             continue
@@ -483,7 +486,7 @@ def run_exact(
                 probabilities=exact.outcomes,
                 categories=exact.categories,
                 leaves=exact.leaves,
-                acceptability=_acceptability(exact.categories, target, exact),
+                acceptability=_acceptability(exact.categories, exact.target, exact),
             )
         )
     if fallback:
