@@ -72,19 +72,18 @@ def _matters(domain: DomainRobustness) -> str:
 def robustness_view(report: RobustnessReport) -> Group:
     """The settings line, one row per domain, and a caption on how sure the shares are."""
     table = Table(title="robustness of the classification")
-    table.add_column("id", max_width=18, overflow="fold")
+    table.add_column("id", min_width=14, max_width=18, overflow="fold")
     table.add_column("as profiled", no_wrap=True)
-    table.add_column("probability", justify="right", no_wrap=True)
     table.add_column("runner-up", no_wrap=True)
     table.add_column("matters most", no_wrap=True)
     table.add_column("uncertain scores")
     for domain in report.domains:
-        varied = [v.describe() for v in domain.variations if v.varies]
+        # The spans only: the JSON (and the profile) say how each one spreads.
+        varied = [f"{v.score} {v.low:g}-{v.high:g}" for v in domain.variations if v.varies]
         category = domain.acceptability.category if domain.acceptability is not None else domain.as_profiled
         table.add_row(
             domain.id,
-            category,
-            _profiled(domain),
+            f"{category} {_profiled(domain)}",
             _runner_up(domain),
             _matters(domain),
             ", ".join(varied) if varied else "none",
@@ -101,7 +100,7 @@ def robustness_view(report: RobustnessReport) -> Group:
     notices = [d for d in report.domains if d.notice]
     for domain in notices:
         parts.append(Text(f"{domain.id}: {domain.notice}"))
-    split = [d for d in report.domains if len(d.outcomes) > len(d.categories)]
+    split = [d for d in report.domains if set(d.outcomes) != set(d.categories)]
     if split:
         lines = Text("shares by outcome, variants apart:\n")
         for domain in split:
