@@ -591,7 +591,7 @@ def test_readings_side_by_side_equal_each_reading_alone(tmp_path, run_cli, ruleb
         alone = shares(run_cli, path, "--reading", run["reading"])
         assert run["domains"] == alone["domains"], run["reading"]
     text = run_cli("robustness", path, "--readings").stdout
-    assert "robustness under each reading of the source" in text
+    assert "category shares under each reading of the source" in text
     assert "VR03" in text and "applied alone" in text
 
 

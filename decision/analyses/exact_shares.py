@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from decision.engine.bulk import UNDETERMINED, BulkEvaluator
+from decision.errors import DecisionError
 from decision.inputs.rulebook import Rulebook
 
 # Beyond this many boxes per domain the enumeration is no faster than draws.
@@ -254,7 +255,7 @@ def _grid(size: int) -> np.ndarray:
     return grid
 
 
-class TooManyCells(Exception):
+class TooManyCells(DecisionError):
     """The product of boxes of one domain exceeds MAX_CELLS; the caller falls back to draws."""
 
 

@@ -124,8 +124,8 @@ class ReadingRun:
 
 
 def readings_robustness_view(runs: list[ReadingRun]) -> Group:
-    """One column per reading: the category as profiled under it and its probability."""
-    table = Table(title="robustness under each reading of the source")
+    """One column per reading: the share of each category under it, the one as profiled first."""
+    table = Table(title="category shares under each reading of the source (as profiled first)")
     table.add_column("id", max_width=18, overflow="fold")
     for run in runs:
         table.add_column(run.code or "default", overflow="fold")
@@ -134,10 +134,9 @@ def readings_robustness_view(runs: list[ReadingRun]) -> Group:
         cells = []
         for found in by_reading:
             entry = found[domain.id]
-            accepted = entry.acceptability
-            cells.append(
-                entry.as_profiled if accepted is None else f"{accepted.category} {percent(accepted.probability)}"
-            )
+            first = entry.acceptability.category if entry.acceptability is not None else None
+            order = sorted(entry.categories, key=lambda category: category != first)
+            cells.append("\n".join(f"{category} {percent(entry.categories[category])}" for category in order))
         table.add_row(domain.id, *cells)
     legend = Text()
     for run in runs[1:]:
