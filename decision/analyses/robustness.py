@@ -68,11 +68,6 @@ class Variation:
         """False when every draw gives the same value (a zero-width range, agreeing participants)."""
         return self.low < self.high
 
-    def describe(self) -> str:
-        """'science 3.5-4.5 uniform', 'science 3-5 triangular' or 'economic 3.5-4.5 sheets'."""
-        span = f"{self.low:g}" if self.low == self.high else f"{self.low:g}-{self.high:g}"
-        return f"{self.score} {span} {self.distribution if self.kind == 'range' else 'sheets'}"
-
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """``size`` draws of this score."""
         if self.kind == "sheets":

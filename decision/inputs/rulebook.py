@@ -336,7 +336,7 @@ def parse_threshold_options(options: list[str] | None) -> dict[str, float]:
 
     A range (``NAME=LOW..HIGH``) is refused here: only ``decision robustness`` can say what
     an uncertain threshold does to an outcome; see ``parse_threshold_ranges``."""
-    values, ranges = parse_threshold_ranges(options)
+    values, ranges = parse_threshold_ranges(options, expected="NAME=VALUE")
     if ranges:
         name, (low, high) = next(iter(ranges.items()))
         raise UsageError(
@@ -346,18 +346,21 @@ def parse_threshold_options(options: list[str] | None) -> dict[str, float]:
     return values
 
 
-def parse_threshold_ranges(options: list[str] | None) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
+def parse_threshold_ranges(
+    options: list[str] | None, expected: str = "NAME=VALUE or NAME=LOW..HIGH"
+) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
     """Split repeated ``NAME=VALUE`` and ``NAME=LOW..HIGH`` strings into values and ranges.
 
     The syntax is checked here; names and the scale are checked by ``Rulebook.with_thresholds``
-    and ``Rulebook.with_threshold_ranges``, which know the rules."""
+    and ``Rulebook.with_threshold_ranges``, which know the rules. ``expected`` is what a
+    malformed option is told to look like."""
     values: dict[str, float] = {}
     ranges: dict[str, tuple[float, float]] = {}
     for option in options or []:
         name, sep, raw = option.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise UsageError(f'--threshold "{option}": expected NAME=VALUE or NAME=LOW..HIGH, e.g. science=4.5')
+            raise UsageError(f'--threshold "{option}": expected {expected}, e.g. science=4.5')
         if name in values or name in ranges:
             raise UsageError(f'--threshold "{option}": {name} is given more than once')
         if RANGE_SEPARATOR in raw:
