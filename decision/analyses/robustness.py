@@ -241,8 +241,8 @@ class DomainRobustness:
             "varied": [v.to_json() for v in self.variations],
             "shares": {label: _rounded(self.share(label)) for label in self.outcomes},
         }
-        if self.method == "monte-carlo":
-            data["counts"] = self.counts
+        # Kept for readers of the drawn output; exact shares come from no count.
+        data["counts"] = self.counts if self.method == "monte-carlo" else None
         data["categories"] = {label: _rounded(share) for label, share in self.categories.items()}
         data["leaves"] = {label: _rounded(share) for label, share in self.leaves.items()}
         if self.acceptability is not None:
