@@ -32,6 +32,15 @@ CASES = {
     "counterfactual-semiconductors-strong": ["counterfactual", "semiconductors", "--to", "strong"],
     "portfolio": ["portfolio"],
     "readings": ["readings"],
+    "robustness-ranges": ["robustness", "examples/ranges.yaml"],
+    "robustness-example-sheets": ["robustness", "--sheets", "examples/workshop-sheets"],
+    "robustness-readings-threshold-range": [
+        "robustness",
+        "examples/ranges.yaml",
+        "--readings",
+        "--threshold",
+        "economic=3.75..4.25",
+    ],
 }
 
 

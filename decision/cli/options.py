@@ -44,7 +44,10 @@ ThresholdOption = Annotated[
     typer.Option(
         "--threshold",
         metavar="SCORE=VALUE",
-        help="Override a threshold for this run: SCORE=VALUE, e.g. science=4.5 (repeatable).",
+        help=(
+            "Override a threshold for this run: SCORE=VALUE, e.g. science=4.5 (repeatable); "
+            "robustness also takes a range SCORE=LOW..HIGH, e.g. science=4..4.5."
+        ),
         show_default=False,
     ),
 ]
@@ -130,7 +133,14 @@ def handles_errors(command):
 _NO_ENGINE = object()
 
 
-def load_rules(rules: Path | None, thresholds: list[str] | None, engine=_NO_ENGINE, readings: list[str] | None = None):
+def load_rules(
+    rules: Path | None,
+    thresholds: list[str] | None,
+    engine=_NO_ENGINE,
+    readings: list[str] | None = None,
+    *,
+    ranges: bool = False,
+):
     """The rules folder (default: the shipped one) with the run's readings, thresholds and engine.
 
     Readings are applied first (they change the tree), then the threshold overrides.
@@ -138,8 +148,17 @@ def load_rules(rules: Path | None, thresholds: list[str] | None, engine=_NO_ENGI
     Commands that classify pass their ``--engine`` value (None when not given); the engine
     is then resolved before anything runs, and the one-line note of
     ``decision.engine.choice`` is printed when it had to be chosen for the user.
+
+    With ``ranges`` (``decision robustness``), ``--threshold NAME=LOW..HIGH`` is accepted:
+    the result is then ``(rulebook, ranges)``, each ranged threshold set to the middle of
+    its range in the rulebook.
     """
-    from decision.inputs.rulebook import load_rulebook, parse_threshold_options, shipped_data_dir
+    from decision.inputs.rulebook import (
+        load_rulebook,
+        parse_threshold_options,
+        parse_threshold_ranges,
+        shipped_data_dir,
+    )
 
     choice = None
     if engine is not _NO_ENGINE:
@@ -147,12 +166,17 @@ def load_rules(rules: Path | None, thresholds: list[str] | None, engine=_NO_ENGI
 
         choice = resolve_engine(None if engine is None else str(engine))
     rulebook = load_rulebook(rules if rules is not None else shipped_data_dir("rules"), readings or ())
-    rulebook = rulebook.with_thresholds(parse_threshold_options(thresholds))
-    if choice is None:
-        return rulebook
-    if choice.note is not None:
-        typer.echo(choice.note, err=True)
-    return rulebook.with_engine(choice.name)
+    if ranges:
+        values, found = parse_threshold_ranges(thresholds)
+        rulebook = rulebook.with_thresholds(values).with_threshold_ranges(found)
+    else:
+        found = {}
+        rulebook = rulebook.with_thresholds(parse_threshold_options(thresholds))
+    if choice is not None:
+        if choice.note is not None:
+            typer.echo(choice.note, err=True)
+        rulebook = rulebook.with_engine(choice.name)
+    return (rulebook, found) if ranges else rulebook
 
 
 def load_profile_paths(paths: list[Path] | None, rulebook):

@@ -294,6 +294,21 @@ class Rulebook:
             thresholds[name] = thresholds[name].model_copy(update={"value": value, "origin": origin})
         return replace(self, thresholds=thresholds)
 
+    def with_threshold_ranges(self, ranges: dict[str, tuple[float, float]]) -> Rulebook:
+        """A copy with each ranged threshold at the middle of its range, checked like a value.
+
+        The engine reads one number per threshold: the middle stands for the range where a
+        single outcome is needed (the outcome "as profiled"); robustness integrates over the
+        whole range."""
+        for name, (low, high) in ranges.items():
+            for end in (low, high):
+                if name in self.thresholds and not self.scale.min <= end <= self.scale.max:
+                    raise UsageError(
+                        f"--threshold {name}={low:g}..{high:g}: a threshold must lie within "
+                        f"{self.scale.min:g}-{self.scale.max:g}"
+                    )
+        return self.with_thresholds({name: (low + high) / 2 for name, (low, high) in ranges.items()})
+
     def identity(self) -> str:
         """A digest of the rules files and the thresholds in force (names rule sets)."""
         digest = hashlib.sha256()
@@ -316,22 +331,58 @@ def check_engine_number(value: float) -> float:
     return value
 
 
+RANGE_SEPARATOR = ".."
+
+
 def parse_threshold_options(options: list[str] | None) -> dict[str, float]:
-    """Turn repeated ``NAME=VALUE`` strings into a mapping, rejecting malformed ones."""
-    overrides: dict[str, float] = {}
+    """Turn repeated ``NAME=VALUE`` strings into a mapping, rejecting malformed ones.
+
+    A range (``NAME=LOW..HIGH``) is refused here: only ``decision robustness`` can say what
+    an uncertain threshold does to an outcome; see ``parse_threshold_ranges``."""
+    values, ranges = parse_threshold_ranges(options, expected="NAME=VALUE")
+    if ranges:
+        name, (low, high) = next(iter(ranges.items()))
+        raise UsageError(
+            f"--threshold {name}={low:g}..{high:g}: a threshold range is understood by decision robustness "
+            "only; give one value here, e.g. science=4.5"
+        )
+    return values
+
+
+def parse_threshold_ranges(
+    options: list[str] | None, expected: str = "NAME=VALUE or NAME=LOW..HIGH"
+) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
+    """Split repeated ``NAME=VALUE`` and ``NAME=LOW..HIGH`` strings into values and ranges.
+
+    The syntax is checked here; names and the scale are checked by ``Rulebook.with_thresholds``
+    and ``Rulebook.with_threshold_ranges``, which know the rules. ``expected`` is what a
+    malformed option is told to look like."""
+    values: dict[str, float] = {}
+    ranges: dict[str, tuple[float, float]] = {}
     for option in options or []:
         name, sep, raw = option.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise UsageError(f'--threshold "{option}": expected NAME=VALUE, e.g. science=4.5')
+            raise UsageError(f'--threshold "{option}": expected {expected}, e.g. science=4.5')
+        if name in values or name in ranges:
+            raise UsageError(f'--threshold "{option}": {name} is given more than once')
+        if RANGE_SEPARATOR in raw:
+            low_text, _, high_text = raw.partition(RANGE_SEPARATOR)
+            try:
+                low, high = float(low_text), float(high_text)
+            except ValueError:
+                raise UsageError(
+                    f'--threshold "{option}": a range is LOW..HIGH with two numbers, e.g. science=4..4.5'
+                ) from None
+            if not (math.isfinite(low) and math.isfinite(high)) or not low < high:
+                raise UsageError(f'--threshold "{option}": a range needs LOW below HIGH, e.g. science=4..4.5')
+            ranges[name] = (low, high)
+            continue
         try:
-            value = float(raw)
+            values[name] = float(raw)
         except ValueError:
             raise UsageError(f'--threshold "{option}": "{raw}" is not a number') from None
-        if name in overrides:
-            raise UsageError(f'--threshold "{option}": {name} is given more than once')
-        overrides[name] = value
-    return overrides
+    return values, ranges
 
 
 def _pydantic_problems(document: YamlDocument, error: ValidationError) -> list[Problem]:

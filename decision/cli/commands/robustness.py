@@ -66,13 +66,13 @@ def _watched(err_console) -> bool:
     return sys.stdout.isatty() and err_console.is_terminal
 
 
-def _percent(share: float) -> str:
-    text = f"{100 * share:.1f}%"
-    return "100%" if text == "100.0%" else text
-
-
 def _json_out(data) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+class Method(StrEnum):
+    exact = "exact"
+    monte_carlo = "monte-carlo"
 
 
 @handles_errors
@@ -84,22 +84,37 @@ def robustness(
         typer.Option(
             "--sheets",
             metavar="DIR",
-            help="Participants' score sheets: each draw takes, per score, a random participant's value.",
+            help="Participants' score sheets: per score, each participant's value is equally likely.",
             show_default=False,
         ),
     ] = None,
-    draws: Annotated[int, typer.Option("--draws", min=1, help="Draws per domain.")] = 10_000,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the random draws (same seed, same shares).")] = 0,
+    method: Annotated[
+        Method,
+        typer.Option(
+            "--method",
+            help="exact (sums over the boxes of the tree, no sampling error) or monte-carlo (seeded draws).",
+        ),
+    ] = Method.exact,
+    draws: Annotated[int, typer.Option("--draws", min=1, help="Draws per domain (monte-carlo).")] = 10_000,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Seed of the random draws (monte-carlo; same seed, same shares).")
+    ] = 0,
+    readings: Annotated[
+        bool,
+        typer.Option("--readings", help="Show the shares under each reading of the source (each alone), side by side."),
+    ] = False,
     format: FormatOption = ReportFormat.text,
     rules: RulesOption = None,
     reading: ReadingOption = None,
     threshold: ThresholdOption = None,
     engine: EngineOption = None,
 ) -> None:
-    """Share of random draws of the uncertain scores (ranges, sheets) ending in each outcome."""
-    from decision.analyses.robustness import domain_inputs, run_robustness
+    """How likely each outcome is when scores (ranges, sheets) or thresholds (SCORE=LOW..HIGH) are uncertain."""
+    from decision.analyses.robustness import domain_inputs
 
-    rulebook = load_rules(rules, threshold, engine, readings=reading)
+    if readings and reading:
+        raise typer.BadParameter("--readings compares every reading; leave out --reading", param_hint="--readings")
+    rulebook, ranges = load_rules(rules, threshold, engine, readings=reading, ranges=True)
     profiles = load_profile_paths(paths, rulebook)
     loaded = None
     if sheets is not None:
@@ -107,58 +122,67 @@ def robustness(
 
         loaded = load_sheets(sheets, rulebook, [p.id for p in profiles])
     inputs = domain_inputs(profiles, rulebook, loaded)
+
+    def run(book):
+        return _run(book, inputs, ranges, method, draws, seed, loaded, format)
+
+    if readings:
+        from decision.inputs.readings import available_readings
+        from decision.renderers.robustness_views import ReadingRun, readings_robustness_json, readings_robustness_view
+
+        runs = [ReadingRun(None, "default", "the default reading", run(rulebook))]
+        alternatives = [
+            load_rules(rules, threshold, rulebook.engine, readings=[name], ranges=True)[0]
+            for name in available_readings(rulebook.directory)
+        ]
+        for book in sorted(alternatives, key=lambda b: b.readings[0].code):
+            info = book.readings[0]
+            runs.append(ReadingRun(info.code, info.name, info.label, run(book)))
+        if format is ReportFormat.json:
+            sys.stdout.write(readings_robustness_json(runs))
+        else:
+            new_console().print(readings_robustness_view(runs))
+        return
+    report = run(rulebook)
+    from decision.renderers.robustness_views import robustness_json, robustness_view
+
+    if format is ReportFormat.json:
+        sys.stdout.write(robustness_json(report))
+    else:
+        new_console().print(robustness_view(report))
+
+
+def _run(rulebook, inputs, ranges, method, draws, seed, sheets, format):
+    """One robustness report; draws show a progress bar on long runs at a terminal."""
+    from decision.analyses import robustness as analysis
+
+    if method is Method.exact:
+        return analysis.run_exact(inputs, rulebook, sheets=sheets, threshold_ranges=ranges, draws=draws, seed=seed)
     rows = draws * len(inputs)
     err_console = new_console(stderr=True)
     show_progress = format is ReportFormat.text and rows > PROGRESS_MIN_ROWS and _watched(err_console)
-    if show_progress:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    if not show_progress:
+        return analysis.run_robustness(inputs, rulebook, draws=draws, seed=seed, sheets=sheets, threshold_ranges=ranges)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-        with Progress(
-            TextColumn("drawing"),
-            BarColumn(),
-            TextColumn("{task.percentage:>3.0f}%"),
-            TimeRemainingColumn(),
-            console=err_console,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("draws", total=rows)
-            report = run_robustness(
-                inputs, rulebook, draws=draws, seed=seed, sheets=loaded, progress=lambda n: bar.advance(task, n)
-            )
-    else:
-        report = run_robustness(inputs, rulebook, draws=draws, seed=seed, sheets=loaded)
-    if format is ReportFormat.json:
-        _json_out(report.to_json())
-        return
-    from rich.table import Table
-
-    console = new_console()
-    settings = [f"{report.draws} draws per domain", f"seed {report.seed}"]
-    if report.thresholds:
-        settings.append("thresholds " + ", ".join(f"{k}={v:g}" for k, v in report.thresholds.items()))
-    if report.sheets:
-        settings.append(
-            f"sheets {report.sheets} ({len(report.participants)} participants: {', '.join(report.participants)})"
+    with Progress(
+        TextColumn("drawing"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("draws", total=rows)
+        return analysis.run_robustness(
+            inputs,
+            rulebook,
+            draws=draws,
+            seed=seed,
+            sheets=sheets,
+            threshold_ranges=ranges,
+            progress=lambda n: bar.advance(task, n),
         )
-    console.print("; ".join(settings), markup=False, soft_wrap=True)
-    table = Table(title="robustness of the classification")
-    table.add_column("id", max_width=18, overflow="fold")
-    table.add_column("as profiled", no_wrap=True)
-    table.add_column("share of draws", no_wrap=True)
-    table.add_column("uncertain scores")
-    for domain in report.domains:
-        varied = [v.describe() for v in domain.variations if v.varies]
-        table.add_row(
-            domain.id,
-            domain.as_profiled,
-            "\n".join(f"{label} {_percent(domain.share(label))}" for label in domain.counts),
-            ", ".join(varied) if varied else "none",
-        )
-    table.caption = (
-        f"{sum(d.certain for d in report.domains)} of {len(report.domains)} domains: one outcome in every draw; "
-        f"shares ±{100 * report.margin:.1f} points (95%)"
-    )
-    console.print(table)
 
 
 def _number(value: float | None) -> str:
