@@ -144,6 +144,13 @@ def test_workshop_is_the_cli_on_the_exported_sheets(client, run_cli, tmp_path):
         ]
 
     assert numbers(cli_json["domains"]) == numbers(room_json["domains"])
+    # How sure the room is: exactly what `decision robustness --sheets` says of the same sheets.
+    robust = run_cli("robustness", "--sheets", tmp_path / "export" / "round-1", "--format", "json")
+    assert robust.exit_code == 0, robust.stderr
+    exact = {d["id"]: d["categories"] for d in json.loads(robust.stdout)["domains"]}
+    assert json.loads(robust.stdout)["domains"][0]["method"] == "exact"
+    assert {d["id"]: d["room_shares"] for d in room_json["domains"]} == exact
+    assert abs(sum(exact["biotech"].values()) - 1) < 1e-9 and len(exact["biotech"]) > 1
     mattering = [d for d in room_json["domains"][0]["disagreements"] if d["matters"]]
     assert mattering, "An's and Bram's economic scores put biotech in different categories"
 

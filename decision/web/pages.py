@@ -224,13 +224,19 @@ def room_fragment(room: Room, round_number: int) -> str:
         f"<p><strong>Round {round_number}</strong>: {plural(len(sheets.participants), 'sheet')} "
         f"— <span class=who>{esc(who)}</span></p>"
     ]
+    shares = room.room_shares(round_number)
     for domain in domains:
-        parts.append(_room_domain(domain))
+        parts.append(_room_domain(domain, shares.get(domain.profile.id, {})))
     parts.append("</div>")
     return "".join(parts)
 
 
-def _room_domain(domain: DomainWorkshop) -> str:
+def _shares_text(shares: dict[str, float]) -> str:
+    ordered = sorted(shares.items(), key=lambda item: -item[1])
+    return ", ".join(f"{CATEGORY_NAMES.get(c, c).lower()} {round(100 * p)}%" for c, p in ordered if p > 0)
+
+
+def _room_domain(domain: DomainWorkshop, shares: dict[str, float]) -> str:
     result = domain.result
     rows = []
     disputes = {d.score: d for d in domain.disagreements}
@@ -246,7 +252,12 @@ def _room_domain(domain: DomainWorkshop) -> str:
     return (
         f'<article class=room-domain data-domain="{esc(result.id)}"><h3>{esc(result.name)} '
         f"{category_badge(result.category, category_text(result))} <small>at the medians</small></h3>"
-        f"<table><tbody>{''.join(rows)}</tbody></table></article>"
+        + (
+            f"<p class=shares>If each score takes one participant's value: {esc(_shares_text(shares))}</p>"
+            if shares
+            else ""
+        )
+        + f"<table><tbody>{''.join(rows)}</tbody></table></article>"
     )
 
 

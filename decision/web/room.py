@@ -372,15 +372,37 @@ class Room:
         key = ("workshop", round_number, tuple(sorted(self._thresholds.items())), _sheets_key(sheets))
         return self._cached(key, lambda: (sheets, analyse_workshop(list(self.profiles.values()), sheets, rulebook)))
 
+    def room_shares(self, round_number: int | None = None) -> dict[str, dict[str, float]]:
+        """Per domain the sheets score, the exact probability of each category when every
+        score takes one participant's value (each equally likely, scores independent):
+        how sure the room is, as ``decision robustness --sheets`` computes it."""
+        from decision.analyses.robustness import domain_inputs, run_exact
+
+        round_number = self.current_round if round_number is None else round_number
+        sheets = self.sheets(round_number)
+        if not sheets.sheets:
+            return {}
+        rulebook = self.rulebook
+        key = ("shares", round_number, tuple(sorted(self._thresholds.items())), _sheets_key(sheets))
+
+        def compute() -> dict[str, dict[str, float]]:
+            inputs = domain_inputs(list(self.profiles.values()), rulebook, sheets)
+            report = run_exact(inputs, rulebook, sheets=sheets)
+            return {d.id: dict(d.categories) for d in report.domains}
+
+        return self._cached(key, compute)
+
     def workshop_json(self, round_number: int | None = None) -> dict[str, Any]:
-        """What ``decision workshop --format json`` prints, for the round (plus its number)."""
+        """What ``decision workshop --format json`` prints, for the round (plus its number,
+        and per domain ``room_shares``: the exact category probabilities of the sheets)."""
         round_number = self.current_round if round_number is None else round_number
         sheets, domains = self.workshop(round_number)
+        shares = self.room_shares(round_number)
         return {
             "round": round_number,
             "sheets": sheets.directory,
             "participants": sheets.participants,
-            "domains": [d.to_json() for d in domains],
+            "domains": [{**d.to_json(), "room_shares": shares.get(d.profile.id, {})} for d in domains],
         }
 
     # -- closing, recording, exporting
