@@ -44,7 +44,13 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+# `rules check` proves the rules over the whole score grid (about 15 s): slow, run by CI.
+SLOW_CASES = {"rules-check"}
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_CASES else n for n in sorted(CASES)]
+)
 def test_cli_output_matches_golden(run_cli, name):
     result = run_cli(*CASES[name])
     assert result.exit_code == 0, result.stderr

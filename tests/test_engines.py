@@ -291,6 +291,8 @@ def test_commands_that_do_not_classify_never_resolve_an_engine(monkeypatch, run_
     assert run_cli("classify").exit_code == 4
 
 
+# Slow (15-20 s): the whole proof or every golden case again; CI runs it (pytest -m slow).
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", [pytest.param(DURABLE, marks=requires_durable), ZEN])
 def test_golden_cli_output_is_the_same_under_each_engine(run_cli, monkeypatch, engine):
     from tests.test_cli_golden import CASES, GOLDEN
@@ -304,6 +306,8 @@ def test_golden_cli_output_is_the_same_under_each_engine(run_cli, monkeypatch, e
         assert result.stdout == expected.replace("the durable-rules engine", f"the {engine} engine"), name
 
 
+# Slow (15-20 s): the whole proof or every golden case again; CI runs it (pytest -m slow).
+@pytest.mark.slow
 @requires_durable
 def test_rules_check_engines_from_the_command_line(run_cli):
     result = run_cli("rules", "check", "--engines")
@@ -315,6 +319,8 @@ def test_rules_check_engines_from_the_command_line(run_cli):
     assert (REPO / "rules").is_dir()
 
 
+# Slow (15-20 s): the whole proof or every golden case again; CI runs it (pytest -m slow).
+@pytest.mark.slow
 @requires_durable
 def test_rules_check_engines_reports_a_disagreement(run_cli, monkeypatch):
     from decision.engine import zen

@@ -203,7 +203,7 @@ def test_a_column_twice_and_an_empty_column_name(tmp_path, run_cli):
     path = write(folder / "ann.csv", "id,science,,science\nbiotech,4,,4\n")
     assert sheet_errors(run_cli, folder) == [
         f"{path}:1:3: header: an empty column name (known: economic, innovation, technology, science, "
-        "opportunity, transition, feasibility)",
+        "opportunity, transition, feasibility; descriptive columns such as name or comment are read past)",
         f'{path}:1:4: science: column "science" appears twice (first in column 2)',
     ]
 
@@ -222,8 +222,9 @@ def test_bad_cells(tmp_path, run_cli):
     )
     symbols = '("++", "+", "+/-", "-", "--", "na")'
     assert sheet_errors(run_cli, folder) == [
-        f'{path}:1:3: sciense: unknown score column "sciense" (known: economic, innovation, technology, science, '
-        "opportunity, transition, feasibility)",
+        f'{path}:1:3: sciense: unknown score column "sciense"; did you mean "science"? (known: economic, '
+        "innovation, technology, science, opportunity, transition, feasibility; descriptive columns such as name "
+        "or comment are read past)",
         f'{path}:2:4: science: "high" is not a number 0-5 or a symbol {symbols}',
         f"{path}:3:2: economic: 7 is outside the scale 0-5",
         f'{path}:4:2: economic: "nan" is not a finite number',
@@ -282,7 +283,8 @@ def test_unreadable_sheets(tmp_path, run_cli, command):
     write(folder / "d-empty.csv", "\n\n")
     write(folder / "e-semicolons.csv", "id;science\nbiotech;4\n")
     write(folder / "f-yaml.yaml", "domains: [\n")
-    write(folder / "g-notes.txt", "remember the coffee\n")
+    write(folder / "g-notes.txt", "remember the coffee\n")  # a note: read past
+    write(folder / "g-slides.pptx", "not a sheet\n")
     write(folder / "h-header-only.csv", "id,science\n")
     write(folder / "i-first.csv", "science,id\n4,biotech\n")
     lines = sheet_errors(run_cli, folder, command=command)
@@ -292,15 +294,13 @@ def test_unreadable_sheets(tmp_path, run_cli, command):
         ("b-latin1.csv", 1, "file", "not UTF-8 text (invalid continuation byte)"),
         ("c-quotes.csv", 2, "csv", "not readable as CSV: ',' expected after '\"'"),
         ("d-empty.csv", 1, "file", "empty sheet: expected a header id,<score>,..."),
-        (
-            "e-semicolons.csv",
-            1,
-            "id",
-            'the first column must be "id", got "id;science" (the header holds no comma: a sheet is '
-            "comma-separated, not semicolon-separated)",
-        ),
         ("f-yaml.yaml", 2, "yaml", "while parsing a flow node: did not find expected node content"),
-        ("g-notes.txt", 1, "file", "not a sheet: a sheets folder holds .yaml, .yml or .csv files only"),
+        (
+            "g-slides.pptx",
+            1,
+            "file",
+            "not a sheet: a sheets folder holds .yaml, .yml, .csv or .xlsx sheets (and notes: README, .md, .txt)",
+        ),
         ("h-header-only.csv", 1, "file", "the sheet scores no domain"),
         ("i-first.csv", 1, "id", 'the first column must be "id", got "science"'),
     ]
@@ -357,3 +357,111 @@ def test_sheet_errors_are_profile_errors_for_the_library(tmp_path, rulebook):
         load_sheets(tmp_path, rulebook, ["biotech"])
     assert isinstance(caught.value, ProfileError)
     assert [p.field for p in caught.value.problems] == ["id"]
+
+
+# --- sheets as people make them -----------------------------------------------------------
+
+SCORES = {"biotech": {"economic": 3.5, "science": 4.5}, "pharma": {"economic": 5, "technology": 2}}
+
+
+def _xlsx(path: Path, rows: list[list]) -> Path:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(path)
+    return path
+
+
+SHEET_FORMS = {
+    "comma-csv": lambda f: write(f / "an.csv", "id,economic,science,technology\nbiotech,3.5,4.5,\npharma,5,,2\n"),
+    "semicolon-csv-decimal-commas": lambda f: write(
+        f / "an.csv", "id;economic;science;technology\nbiotech;3,5;4,5;\npharma;5;;2\n"
+    ),
+    "descriptive-columns": lambda f: write(
+        f / "an.csv",
+        "ID,name,economic,science,technology,comment\n"
+        'biotech,Biotechnology,3.5,4.5,,"unsure, ask Bram"\npharma,Pharma,5,,2,\n',
+    ),
+    "xlsx": lambda f: _xlsx(
+        f / "an.xlsx",
+        [
+            ["id", "name", "economic", "science", "technology"],
+            ["biotech", "Bio", 3.5, 4.5],
+            ["pharma", None, 5, None, 2],
+        ],
+    ),
+    "yaml-with-a-readme-beside": lambda f: (
+        write(f / "README.md", "# Sheets of the 3 May workshop\n"),
+        write(f / "notes.txt", "coffee at ten\n"),
+        write(
+            f / "an.yaml",
+            "domains:\n  - {id: biotech, scores: {economic: 3.5, science: 4.5}}\n"
+            "  - {id: pharma, scores: {economic: 5, technology: 2}}\n",
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("form", sorted(SHEET_FORMS))
+def test_every_form_of_a_sheet_reads_the_same(rulebook, tmp_path, form):
+    folder = tmp_path / "sheets"
+    folder.mkdir()
+    SHEET_FORMS[form](folder)
+    loaded = load_sheets(folder, rulebook, SHIPPED_IDS)
+    assert loaded.participants == ["an"]
+    given = {d: {n: e.value for n, e in scores.items()} for d, scores in loaded.sheets[0].scores.items()}
+    assert given == SCORES
+
+
+def test_a_semicolon_sheet_still_refuses_a_bad_cell_where_it_stands(tmp_path, run_cli):
+    folder = tmp_path / "sheets"
+    path = write(folder / "an.csv", "id;economic\nbiotech;3,5\npharma;3.5.1\n")
+    [line] = sheet_errors(run_cli, folder)
+    assert line.startswith(f'{path}:3:2: economic: "3.5.1" is not a number 0-5')
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_the_blank_template_comes_back_as_a_sheet(rulebook, tmp_path, run_cli, suffix):
+    out = tmp_path / f"blank{suffix}"
+    result = run_cli("workshop", "template", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    folder = tmp_path / "sheets"
+    folder.mkdir()
+    if suffix == ".csv":
+        lines = out.read_text(encoding="utf-8").splitlines()
+        assert lines[0] == "id,name," + ",".join(rulebook.scores) + ",comment"
+        assert [line.split(",")[0] for line in lines[1:]] == SHIPPED_IDS
+        filled = [lines[0]] + [
+            line.replace(",,,,,,,,", ",4,,,,,,,") if line.startswith("biotech,") else line for line in lines[1:]
+        ]
+        write(folder / "an.csv", "\n".join(filled) + "\n")
+    else:
+        from openpyxl import load_workbook
+
+        workbook = load_workbook(out)
+        sheet = workbook["scores"]
+        assert [c.value for c in sheet[1]] == ["id", "name", *rulebook.scores, "comment"]
+        row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == "biotech")
+        row[2].value = 4
+        workbook.save(folder / "an.xlsx")
+        assert "how to score" in workbook.sheetnames
+    loaded = load_sheets(folder, rulebook, SHIPPED_IDS)
+    assert {d: {n: e.value for n, e in s.items()} for d, s in loaded.sheets[0].scores.items() if s} == {
+        "biotech": {"economic": 4.0}
+    }
+
+
+def test_the_template_neutralises_names_a_spreadsheet_would_run(rulebook, tmp_path, run_cli):
+    write(tmp_path / "d" / "x.yaml", "id: x\nname: '=HYPERLINK(\"http://evil\")'\n")
+    result = run_cli("workshop", "template", tmp_path / "d")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[1].startswith("x,\"'=HYPERLINK(")
+
+
+def test_workshop_without_sheets_says_what_to_give(run_cli):
+    result = run_cli("workshop")
+    assert result.exit_code == 2
+    assert "give --sheets DIR" in result.stderr and "decision workshop template" in result.stderr

@@ -287,11 +287,18 @@ def _shell_word(text: str) -> str:
     return "'" + text.replace("'", "'\"'\"'") + "'"
 
 
-def _sqlite_message(exc: sqlite3.Error) -> str:
+def _sqlite_message(exc: sqlite3.Error | UnicodeDecodeError) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        # SQLite's own message about a damaged page can itself hold the damaged bytes.
+        return "the file is damaged (SQLite reports bytes that are not text)"
     return str(exc).rstrip(".")
 
 
 # ----------------------------------------------------------------------------- the store
+
+
+def _decoded(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
 
 
 def open_store(path: str | Path, *, create: bool = False) -> AuditStore:
@@ -317,15 +324,19 @@ def open_store(path: str | Path, *, create: bool = False) -> AuditStore:
             writable = os.access(path, os.W_OK) and os.access(path.resolve().parent, os.W_OK)
             uri = path.resolve().as_uri() + ("?mode=rw" if writable else "?mode=ro")
             connection = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, UnicodeDecodeError) as exc:
         raise AuditStoreError(f"{path}: cannot open the audit store: {_sqlite_message(exc)}") from None
+    # A corrupted byte in a stored text must not surface as a UnicodeDecodeError from deep in
+    # sqlite3: decoded with a replacement character, the text no longer matches its hash,
+    # and the chain check reports the run as broken, in words.
+    connection.text_factory = _decoded
     store = AuditStore(path, connection, writable=create)
     try:
         store._prepare(create)
     except AuditStoreError:
         connection.close()
         raise
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
         connection.close()
         raise AuditStoreError(f"{path}: not a decision audit store ({_sqlite_message(exc)})") from None
     return store
@@ -442,7 +453,7 @@ class AuditStore:
             try:
                 row = self._db.execute("SELECT value FROM meta WHERE key = 'application'").fetchone()
                 application = None if row is None else row[0]
-            except sqlite3.DatabaseError:
+            except (sqlite3.DatabaseError, UnicodeDecodeError):
                 application = None
         if application != APPLICATION:
             listed = ", ".join(sorted(tables)) or "none"
@@ -468,7 +479,7 @@ class AuditStore:
             params = (upto,)
         try:
             return [_Row(*row) for row in self._db.execute(query + " ORDER BY run_id", params)]
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, UnicodeDecodeError) as exc:
             raise AuditStoreError(f"{self.path}: cannot read the runs: {_sqlite_message(exc)}") from None
 
     def _meta(self, key: str) -> str | None:
@@ -483,7 +494,7 @@ class AuditStore:
             return self._blob_cache[sha256]
         try:
             row = self._db.execute("SELECT size, content FROM blobs WHERE sha256 = ?", (sha256,)).fetchone()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, UnicodeDecodeError) as exc:
             raise AuditStoreError(f"{self.path}: cannot read blob {sha256[:12]}: {_sqlite_message(exc)}") from None
         if row is None:
             raise AuditStoreError(f"{self.path}: blob {sha256[:12]}... is missing (deleted?)")
@@ -559,7 +570,7 @@ class AuditStore:
                 "SELECT run_id, created_at, run_by, command, content, prev_hash, hash FROM runs WHERE run_id = ?",
                 (run_id,),
             ).fetchone()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, UnicodeDecodeError) as exc:
             raise AuditStoreError(f"{self.path}: cannot read run {run_id}: {_sqlite_message(exc)}") from None
         if row is None:
             ids = [r[0] for r in self._db.execute("SELECT run_id FROM runs ORDER BY run_id")]
@@ -622,7 +633,7 @@ class AuditStore:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, UnicodeDecodeError) as exc:
             raise AuditStoreError(f"{self.path}: cannot record the run: {_sqlite_message(exc)}") from None
         return record
 

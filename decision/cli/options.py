@@ -23,6 +23,36 @@ from decision.errors import DecisionError, EngineError, ProfileError, RulesError
 
 EXIT_CHECK_FAILED, EXIT_INPUT, EXIT_RULES, EXIT_ENGINE = 1, 2, 3, 4
 
+
+def _conventional_argument_help() -> None:
+    """Write arguments in help as people know them from other tools: ``ID``, ``[PATH]...``.
+
+    typer 0.2x writes a required argument as ``{ID}`` and adds its Python type to the
+    help (``PATH... <list[Path]>``). Every argument here has a metavar naming what to give,
+    so the type adds nothing. Older typer versions print click's forms already and lack
+    these hooks, which are then left alone.
+    """
+    argument = getattr(getattr(typer, "core", None), "TyperArgument", None)
+    if argument is None or not hasattr(argument, "_usage_display_name"):
+        return
+
+    def usage_name(self) -> str:
+        raw = self.display_name_raw
+        if " " in raw:  # a metavar spelling out several words ("[ID] [PATH]...") is shown as written
+            return raw
+        name = raw.removesuffix("...")
+        if name.startswith("[") and name.endswith("]"):
+            name = name[1:-1]
+        many = "..." if self.nargs != 1 else ""
+        return f"{name}{many}" if self.required else f"[{name}]{many}"
+
+    argument._usage_display_name = usage_name
+    argument._rich_display_name = usage_name
+    argument.display_type_rich = lambda self, ctx: None
+
+
+_conventional_argument_help()
+
 RulesOption = Annotated[
     Path | None,
     typer.Option("--rules", metavar="DIR", help="Rules folder to use instead of the shipped one.", show_default=False),
@@ -71,9 +101,7 @@ EngineOption = Annotated[
 ]
 PathsArgument = Annotated[
     list[Path] | None,
-    typer.Argument(
-        metavar="[PATH]...", help="Profile files or folders (default: the shipped domains).", show_default=False
-    ),
+    typer.Argument(metavar="PATH", help="Profile files or folders (default: the shipped domains).", show_default=False),
 ]
 
 

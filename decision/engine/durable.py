@@ -109,6 +109,11 @@ class DurableRulesBackend:
         self.rulebook = rulebook
         self._session = itertools.count()
         self._compiled = self._register(rulebook)
+        # A node's rules read only its criterion's scores, so the same node and the same
+        # values read always fire the same rule: durable-rules answers each distinct
+        # question once per backend, and a portfolio of many similar domains (10,000
+        # generated ones share a few hundred questions) does not post the same one again.
+        self.answers: dict[tuple, list[str]] = {}
 
     @classmethod
     def _get_host(cls) -> durable_engine.Host:
@@ -215,6 +220,9 @@ class DurableRulesBackend:
         return _LazyFired(self, criteria, scores)
 
 
+ANSWER_CACHE_SIZE = 65_536  # distinct questions remembered per backend
+
+
 class _LazyFired:
     """``{node: [rules fired]}`` computed on first access, so a walk posts only the
     nodes it visits, as the durable-rules walk always did."""
@@ -225,7 +233,13 @@ class _LazyFired:
     def __getitem__(self, node: str) -> list[str]:
         if node not in self._done:
             read = {s: self._scores.get(s) for s in self._criteria[node].scores}
-            self._done[node] = self._backend.fire(node, read)
+            key = (node, tuple(read.values()))
+            answers = self._backend.answers
+            if key not in answers:
+                if len(answers) >= ANSWER_CACHE_SIZE:
+                    answers.clear()
+                answers[key] = self._backend.fire(node, read)
+            self._done[node] = answers[key]
         return self._done[node]
 
 

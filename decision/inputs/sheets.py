@@ -1,11 +1,16 @@
 """Participants' score sheets: one file per workshop participant, in one folder.
 
 A sheet is either YAML in the profile format (one domain, or several under
-``domains:``; only ``id`` and ``scores`` are needed) or CSV with the header
-``id,<score>,...`` (any subset of the scores, in any order; a cell is a number, a
-symbol, or empty for "not scored"). The participant is the file's stem: ``an.yaml`` is
-An's sheet. A score a participant leaves out, leaves empty or writes ``na`` counts as
-not scored by that participant; the others' values decide it.
+``domains:``; only ``id`` and ``scores`` are needed), or a table, CSV or ``.xlsx`` (its
+first worksheet), with the header ``id,<score>,...`` (any subset of the scores, in any
+order; a cell is a number, a symbol, or empty for "not scored"). A table may carry
+descriptive columns for the people filling it in (``name``, ``comment``, ``note``...),
+which are read past. A CSV whose header is separated by semicolons is read as Excel
+writes it where the decimal separator is a comma (Belgium): ``;`` between cells and
+``3,5`` for 3.5. A README, ``.md`` or ``.txt`` file in the folder is a note, not a
+sheet. The participant is the file's stem: ``an.yaml`` is An's sheet. A score a
+participant leaves out, leaves empty or writes ``na`` counts as not scored by that
+participant; the others' values decide it.
 
 CSV is read with the standard library's ``csv`` module, not pandas. A sheet is a few
 rows, and every complaint must name the line and the cell as the participant typed
@@ -40,7 +45,10 @@ from decision.inputs.profiles import ID_PATTERN, DomainKind, _display, _problems
 from decision.inputs.rulebook import Rulebook
 from decision.inputs.yaml_source import MAX_FILE_BYTES, YamlLoadError, load_yaml_file
 
-SHEET_SUFFIXES = (".yaml", ".yml", ".csv")
+SHEET_SUFFIXES = (".yaml", ".yml", ".csv", ".xlsx")
+# Read past in a sheets folder: notes for the people running the workshop, and the lock
+# files spreadsheet programs leave while a sheet is open (~$an.xlsx, .~lock.an.csv#).
+NOT_SHEETS = (".md", ".txt", ".pdf", ".docx")
 SHEET_RANGE_REFUSAL = "a participant's sheet gives one value per score, not a range"
 _ID = re.compile(ID_PATTERN)
 
@@ -233,9 +241,14 @@ def _read_text(path: Path) -> tuple[str | None, Problem | None]:
         return None, Problem(str(path), 1, 1, "file", f"not UTF-8 text ({exc.reason})")
 
 
-def _csv_cell(text: str, rulebook: Rulebook) -> tuple[float | None, str | None, str | None]:
-    """(value, symbol, error) of one cell; value None = not scored."""
+def _csv_cell(
+    text: str, rulebook: Rulebook, *, decimal_comma: bool = False
+) -> tuple[float | None, str | None, str | None]:
+    """(value, symbol, error) of one cell; value None = not scored. In a semicolon sheet a
+    decimal comma is a decimal point (3,5 is 3.5), as the spreadsheet wrote it."""
     text = text.strip()
+    if decimal_comma and re.fullmatch(r"[+-]?\d+,\d+", text):
+        text = text.replace(",", ".")
     if not text:
         return None, None, None
     if text in rulebook.symbols:
@@ -254,13 +267,20 @@ def _csv_cell(text: str, rulebook: Rulebook) -> tuple[float | None, str | None, 
     return value, None, None
 
 
-def _csv_sheet(path: Path, participant: str, rulebook: Rulebook) -> tuple[Sheet | None, list[Problem]]:
+def _delimiter(text: str) -> str:
+    """ "," or ";": what the header line uses. Excel writes ";" (with decimal commas) where
+    the decimal separator is a comma, as in Belgium."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    return ";" if header.count(";") > header.count(",") else ","
+
+
+def _csv_records(path: Path) -> tuple[list[tuple[int, list[str]]] | None, str, Problem | None]:
+    """(line, cells) of every record of a CSV sheet, the delimiter, or the problem."""
     text, problem = _read_text(path)
     if problem is not None:
-        return None, [problem]
-    file = str(path)
-    problems: list[Problem] = []
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        return None, ",", problem
+    delimiter = _delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=delimiter)
     records: list[tuple[int, list[str]]] = []
     line = 1
     try:
@@ -268,16 +288,61 @@ def _csv_sheet(path: Path, participant: str, rulebook: Rulebook) -> tuple[Sheet 
             records.append((line, record))
             line = reader.line_num + 1
     except csv.Error as exc:
-        return None, [Problem(file, reader.line_num or 1, 1, "csv", f"not readable as CSV: {exc}")]
+        return None, delimiter, Problem(str(path), reader.line_num or 1, 1, "csv", f"not readable as CSV: {exc}")
+    return records, delimiter, None
+
+
+def _xlsx_records(path: Path) -> tuple[list[tuple[int, list[str]]] | None, Problem | None]:
+    """(row, cells as text) of the first worksheet of an Excel sheet, or the problem."""
+    import zipfile
+
+    try:
+        from openpyxl import load_workbook
+    except ImportError:  # pragma: no cover - openpyxl is a dependency
+        return None, Problem(str(path), 1, 1, "file", "reading .xlsx sheets needs openpyxl")
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return None, Problem(str(path), 1, 1, "file", f"file is larger than the limit of {MAX_FILE_BYTES} bytes")
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+        return None, Problem(str(path), 1, 1, "file", f"not a readable .xlsx workbook ({type(exc).__name__})")
+    try:
+        sheet = workbook.worksheets[0]
+        records = []
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = ["" if v is None else (f"{v:g}" if isinstance(v, float) else str(v)) for v in row]
+            while cells and not cells[-1].strip():
+                cells.pop()  # Excel keeps formatted but empty cells at the end of a row
+            records.append((number, cells))
+            if number > 100_000:
+                return None, Problem(str(path), number, 1, "file", "more than 100,000 rows")
+    finally:
+        workbook.close()
+    return records, None
+
+
+# Columns a sheet may carry for the people filling it in; read past, never scored.
+DESCRIPTIVE_COLUMNS = ("name", "comment", "comments", "note", "notes", "description", "remark", "remarks")
+
+
+def _csv_sheet(path: Path, participant: str, rulebook: Rulebook) -> tuple[Sheet | None, list[Problem]]:
+    file = str(path)
+    problems: list[Problem] = []
+    if path.suffix.lower() == ".xlsx":
+        records, problem = _xlsx_records(path)
+        delimiter = ","
+    else:
+        records, delimiter, problem = _csv_records(path)
+    if problem is not None:
+        return None, [problem]
+    decimal_comma = delimiter == ";"
     records = [(number, cells) for number, cells in records if any(cell.strip() for cell in cells)]
     if not records:
         return None, [Problem(file, 1, 1, "file", "empty sheet: expected a header id,<score>,...")]
     header_line, header = records[0]
     header = [cell.strip() for cell in header]
-    if header[0] != "id":
+    if header[0].lower() != "id":
         message = f'the first column must be "id", got "{header[0]}"'
-        if len(header) == 1 and ";" in header[0]:
-            message += " (the header holds no comma: a sheet is comma-separated, not semicolon-separated)"
         return None, [Problem(file, header_line, 1, "id", message)]
     columns: dict[int, str] = {}
     first_column: dict[str, int] = {}
@@ -292,11 +357,13 @@ def _csv_sheet(path: Path, participant: str, rulebook: Rulebook) -> tuple[Sheet 
                     f'column "{name}" appears twice (first in column {first_column[name]})',
                 )
             )
+        elif name.lower() in DESCRIPTIVE_COLUMNS:
+            first_column[name] = index  # for the people filling it in: read past
         elif name not in rulebook.scores:
             label = "an empty column name" if not name else f'unknown score column "{name}"'
-            problems.append(
-                Problem(file, header_line, index, name or "header", f"{label} (known: {', '.join(rulebook.scores)})")
-            )
+            hint = did_you_mean(name, rulebook.scores) if name else ""
+            known = f"known: {', '.join(rulebook.scores)}; descriptive columns such as name or comment are read past"
+            problems.append(Problem(file, header_line, index, name or "header", f"{label}{hint} ({known})"))
         else:
             columns[index - 1] = name
             first_column[name] = index
@@ -305,6 +372,8 @@ def _csv_sheet(path: Path, participant: str, rulebook: Rulebook) -> tuple[Sheet 
     scores: dict[str, dict[str, SheetScore]] = {}
     positions: dict[str, tuple[int, int]] = {}
     for number, cells in records[1:]:
+        if path.suffix.lower() == ".xlsx" and len(cells) < len(header):
+            cells = cells + [""] * (len(header) - len(cells))  # the reader trimmed empty cells at the end
         if len(cells) != len(header):
             problems.append(
                 Problem(file, number, 1, "row", f"the row has {len(cells)} cells, the header {len(header)}")
@@ -329,7 +398,7 @@ def _csv_sheet(path: Path, participant: str, rulebook: Rulebook) -> tuple[Sheet 
         positions[domain_id] = (number, 1)
         given = {}
         for index, name in columns.items():
-            value, symbol, error = _csv_cell(cells[index], rulebook)
+            value, symbol, error = _csv_cell(cells[index], rulebook, decimal_comma=decimal_comma)
             if error is not None:
                 problems.append(Problem(file, number, index + 1, name, error))
             elif value is not None:
@@ -351,11 +420,20 @@ def load_sheets(directory: Path, rulebook: Rulebook, known_ids: Iterable[str]) -
     sheets: list[Sheet] = []
     owner: dict[str, Path] = {}
     for path in sorted(directory.iterdir()):
-        if path.name.startswith(".") or path.is_dir():
+        if path.name.startswith((".", "~$")) or path.is_dir():
+            continue
+        if path.suffix.lower() in NOT_SHEETS or path.stem.upper() == "README":
             continue
         if path.suffix.lower() not in SHEET_SUFFIXES:
             problems.append(
-                Problem(str(path), 1, 1, "file", "not a sheet: a sheets folder holds .yaml, .yml or .csv files only")
+                Problem(
+                    str(path),
+                    1,
+                    1,
+                    "file",
+                    "not a sheet: a sheets folder holds .yaml, .yml, .csv or .xlsx sheets "
+                    "(and notes: README, .md, .txt)",
+                )
             )
             continue
         participant = path.stem
@@ -367,7 +445,7 @@ def load_sheets(directory: Path, rulebook: Rulebook, known_ids: Iterable[str]) -
             )
             continue
         owner[participant] = path
-        reader = _csv_sheet if path.suffix.lower() == ".csv" else _yaml_sheet
+        reader = _csv_sheet if path.suffix.lower() in (".csv", ".xlsx") else _yaml_sheet
         sheet, found = reader(path, participant, rulebook)
         problems.extend(found)
         if sheet is None:

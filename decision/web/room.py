@@ -129,6 +129,8 @@ class Room:
             pass
         try:
             connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            # A corrupted stored text is caught by re-checking each sheet, not by a decode crash.
+            connection.text_factory = lambda data: data.decode("utf-8", "replace")
             connection.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             raise RoomStoreError(f"{path}: cannot keep the room's sheets in this file: {exc}") from None

@@ -18,17 +18,21 @@ import typer
 from decision.cli.options import (
     EXIT_INPUT,
     EngineOption,
+    ForceOption,
+    OutOption,
     PathsArgument,
     ReadingOption,
     RulesOption,
     ThresholdOption,
+    check_out,
+    emit,
     handles_errors,
     load_profile_paths,
     load_rules,
     new_console,
 )
 from decision.cli.recording import ByOption, RecordOption, StoreOption, record_run
-from decision.errors import ProfileError
+from decision.errors import ProfileError, UsageError
 
 # A progress bar only pays off on long runs, and only a person at a terminal sees it.
 PROGRESS_MIN_ROWS = 200_000
@@ -193,9 +197,14 @@ def _number(value: float | None) -> str:
 @_sheet_errors
 def workshop(
     sheets: Annotated[
-        Path,
-        typer.Option("--sheets", metavar="DIR", help="Folder of participants' score sheets (.yaml, .yml, .csv)."),
-    ],
+        Path | None,
+        typer.Option(
+            "--sheets",
+            metavar="DIR",
+            help="Folder of participants' score sheets (.yaml, .yml, .csv with , or ;, .xlsx).",
+            show_default=False,
+        ),
+    ] = None,
     paths: PathsArgument = None,
     format: FormatOption = ReportFormat.text,
     rules: RulesOption = None,
@@ -205,11 +214,29 @@ def workshop(
     record: RecordOption = False,
     store: StoreOption = None,
     by: ByOption = None,
+    out: OutOption = None,
+    force: ForceOption = False,
 ) -> None:
-    """Aggregate participants' sheets, classify the medians, and show which disagreements matter."""
+    """Aggregate participants' sheets, classify the medians, and show which disagreements matter.
+
+    `decision workshop template [PATH]... --out FILE.csv|FILE.xlsx` writes instead a blank
+    sheet to hand out, one row per domain (shipped ones by default).
+
+    Examples: decision workshop --sheets examples/workshop-sheets;
+    decision workshop template domains/ --out sheet.xlsx
+    """
     from decision.analyses.disagreements import analyse_workshop
     from decision.inputs.sheets import load_sheets
 
+    if paths and str(paths[0]) == "template" and sheets is None:
+        _template(paths[1:], rules, reading, out, force)
+        return
+    if sheets is None:
+        raise UsageError(
+            "give --sheets DIR (the participants' sheets), or write a blank one: decision workshop template --out FILE"
+        )
+    if out is not None:
+        raise UsageError("--out only applies to `decision workshop template`")
     rulebook = load_rules(rules, threshold, engine, readings=reading)
     profiles = load_profile_paths(paths, rulebook)
     loaded = load_sheets(sheets, rulebook, [p.id for p in profiles])
@@ -283,6 +310,20 @@ def workshop(
         markup=False,
     )
     record_run("workshop", rulebook, profiles, results, record=record, store=store, by=by, sheets=loaded)
+
+
+def _template(paths, rules, reading, out: Path | None, force: bool) -> None:
+    from decision.renderers.sheet_template import template_csv, template_xlsx
+
+    rulebook = load_rules(rules, None, readings=reading)
+    profiles = load_profile_paths(paths or None, rulebook)
+    if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
+        raise UsageError(f"--out {out}: a sheet is .csv or .xlsx")
+    check_out(out, force, rulebook, profiles)
+    if out is not None and out.suffix.lower() == ".xlsx":
+        emit(template_xlsx(rulebook, profiles), out, force)
+    else:
+        emit(template_csv(rulebook, profiles), out, force)
 
 
 def register(app: typer.Typer) -> None:
