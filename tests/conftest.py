@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 RULES_DIR = REPO / "rules"
 DOMAINS_DIR = REPO / "domains"
 # Pinned so golden files do not depend on the terminal running the tests.
-CLI_ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+CLI_ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb", "SOURCE_DATE_EPOCH": "1764633600"}
 # Where durable-rules does not load (Python 3.13+), the CLI's default is zen-engine with a
 # note on stderr; choosing zen explicitly picks the same engine without the note, so that
 # stderr assertions hold on every Python. tests/test_engines.py tests the note itself.

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DOMAINS_DIR, RULES_DIR, write
+from tests.conftest import DOMAINS_DIR, REPO, RULES_DIR, write
 
 HOSTILE_NAME = "<script>alert(1)</script>"
 HOSTILE_NOTE = "<img src=x onerror=alert(1)>"
@@ -117,12 +117,13 @@ def test_html_report_is_self_contained_and_complete(run_cli, tmp_path):
     assert "url(" not in style and "@import" not in style  # no font, image or sheet to fetch
     csp = [a["content"] for tag, a in dom.tags if tag == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
     assert csp and "default-src 'none'" in csp[0]  # no script may run, nothing may load
-    text = "".join(dom.text)
     # Summary by category, with counts and members, in the rules' order.
     data = json.loads(run_cli("classify", "-f", "json").stdout)
     for category in ("strong", "ecosystem-gap", "moonshot", "no-focus", "undetermined"):
         members = [d for d in data if d["category"] == category]
-        assert f"{category} {len(members)}" in text or not members  # the bar
+        assert (
+            f'title="{category}: {len(members)}"' in html or not members
+        )  # the bar (narrow parts show the count only)
         for item in members:
             assert f'#d-{item["id"]}">' in html
     # One section per domain, with scores and provenance, path, actions, warnings, fragile.
@@ -417,3 +418,37 @@ def test_an_output_is_never_written_over_an_input(run_cli, tmp_path, force):
         assert "is one of this run's inputs" in result.stderr and len(result.stderr.splitlines()) == 1
     assert profile.read_bytes() == before
     assert (rules / "tree.yaml").read_bytes() == (RULES_DIR / "tree.yaml").read_bytes()
+
+
+def test_the_report_says_when_it_was_written_and_from_which_files(run_cli, tmp_path):
+    import hashlib
+
+    out = tmp_path / "report.md"
+    assert run_cli("report", "--out", out).exit_code == 0
+    text = out.read_text(encoding="utf-8")
+    assert "- **generated:** 2025-12-02 00:00 UTC" in text  # SOURCE_DATE_EPOCH, pinned by the tests
+    digest = hashlib.sha256((REPO / "domains" / "biotech.yaml").read_bytes()).hexdigest()
+    assert f"| profile | domains/biotech.yaml | `{digest}` |" in text
+    rules = hashlib.sha256((REPO / "rules" / "tree.yaml").read_bytes()).hexdigest()
+    assert f"| rules | tree.yaml | `{rules}` |" in text
+
+
+def test_the_report_fits_an_a4_page(run_cli, tmp_path):
+    """Printed, nothing may stick out of the page: measured in real Chromium with the print
+    styles at the width of A4 between its margins (718 CSS pixels)."""
+    pytest.importorskip("playwright.sync_api")
+    from playwright.sync_api import sync_playwright
+
+    executable = find_chromium()
+    if executable is None:
+        pytest.skip("Chromium not found; .ci/run installs it")
+    out = tmp_path / "report.html"
+    assert run_cli("report", "domains", "domains/technologies", "--out", out).exit_code == 0
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 718, "height": 1000})
+        page.goto(out.as_uri())
+        page.emulate_media(media="print")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        browser.close()
+    assert width <= 718

@@ -30,6 +30,7 @@ from decision.renderers.report import (
     category_groups,
     feasibility_text,
     header_facts,
+    input_digests,
     tree_annotation,
 )
 
@@ -101,6 +102,10 @@ td.nowrap, th.nowrap { white-space: nowrap; overflow-wrap: normal; }
 .fragile { background: #fbeefe; border-left: 4px solid #9c27b0; padding: 4px 10px; margin: 4px 0; list-style: none; }
 ul.plain { padding: 0; margin: 4px 0; }
 nav ol { columns: 2; margin: 6px 0; }
+nav li { overflow-wrap: anywhere; }
+/* Derivation lines are long (every figure with its source): they wrap, on screen and on paper. */
+pre.derivation { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 12.5px; background: var(--soft);
+  border: 1px solid var(--line); border-radius: 4px; padding: 8px 12px; }
 pre.tree { background: var(--soft); border: 1px solid var(--line); border-radius: 4px; padding: 12px;
   overflow-x: auto; line-height: 1.35; font-size: 12.5px; }
 pre.tree .leafline { font-weight: 600; background: none; }
@@ -116,6 +121,11 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; border-top: 1px
   main { max-width: none; padding: 0; }
   .domain { break-inside: avoid-page; }
   pre.tree { white-space: pre-wrap; }
+  table { break-inside: auto; } tr { break-inside: avoid; }
+  /* A4 is narrower than a screen: codes and rule names may wrap rather than push a table off the page. */
+  th, td code, td .mono, td .badge, td.nowrap { white-space: normal; }
+  td { overflow-wrap: anywhere; }
+  .bar span { min-width: 0; }
   a { color: inherit; text-decoration: none; }
 }
 """
@@ -195,9 +205,15 @@ def _member(result: DomainResult) -> str:
 def _summary(results: list[DomainResult], rulebook: Rulebook) -> str:
     groups = category_groups(results, rulebook)
     total = max(len(results), 1)
+
+    def label(key: str, count: int) -> str:
+        # A narrow segment cannot hold its name: the count alone, or nothing (the table below has both).
+        share = count / total
+        return f"{key} {count}" if share >= 0.2 else str(count) if share >= 0.04 else ""
+
     bar = "".join(
         f'<span class="badge {_category_class(g.key)}" style="width:{100 * len(g.results) / total:.4f}%" '
-        f'title="{_e(g.key)}: {len(g.results)}">{_e(g.key)} {len(g.results)}</span>'
+        f'title="{_e(g.key)}: {len(g.results)}">{_e(label(g.key, len(g.results)))}</span>'
         for g in groups
         if g.results
     )
@@ -275,7 +291,9 @@ def _scores(r: DomainResult, rulebook: Rulebook) -> str:
             f"<td></td><td>{_e(provenance_text(factor))}</td></tr>"
         )
     derived = result_derivation_lines(r)
-    derived_html = "<h4>Scores from indicators</h4><pre>" + _e("\n".join(derived)) + "</pre>" if derived else ""
+    derived_html = (
+        '<h4>Scores from indicators</h4><pre class="derivation">' + _e("\n".join(derived)) + "</pre>" if derived else ""
+    )
     return (
         "<h4>Scores</h4><table><thead><tr><th>score</th><th>value</th><th>test</th><th>provenance</th></tr>"
         f"</thead><tbody>{''.join(rows)}</tbody></table>{derived_html}"
@@ -409,6 +427,19 @@ def _tree(results: list[DomainResult], rulebook: Rulebook) -> str:
     )
 
 
+def _inputs(results: list[DomainResult], rulebook: Rulebook) -> str:
+    rows = "".join(
+        f'<tr><td class="nowrap">{_e(kind)}</td><td>{_e(file)}</td><td><code>{_e(digest)}</code></td></tr>'
+        for kind, file, digest in input_digests(results, rulebook)
+    )
+    return (
+        '<section><h2 id="inputs">Inputs</h2><p class="muted">Every file this report was written from, with its '
+        "SHA-256: a file that still has this digest is the one read.</p>"
+        f'<table class="fixed"><thead><tr><th class="nowrap">kind</th><th>file</th><th>SHA-256</th></tr></thead>'
+        f"<tbody>{rows}</tbody></table></section>"
+    )
+
+
 def report_html(results: list[DomainResult], rulebook: Rulebook, recorded: RecordBinding | None = None) -> str:
     """The whole report as one HTML page: summary, portfolio, thresholds, every domain, the tree."""
     domains = "".join(_domain(r, rulebook) for r in results)
@@ -420,6 +451,7 @@ def report_html(results: list[DomainResult], rulebook: Rulebook, recorded: Recor
         f"<title>{_e(TITLE)}</title><style>{STYLE}</style></head>\n<body><main>"
         f"{_header(results, rulebook, recorded)}{_contents(results)}{_summary(results, rulebook)}{_portfolio(results)}"
         f'{_thresholds(rulebook)}<h2 id="domains">Domains</h2>{domains}{_tree(results, rulebook)}'
+        f"{_inputs(results, rulebook)}"
         "<footer>Written by <code>decision report</code>. Self-contained: no scripts and no external "
         "resources.</footer>"
         "</main></body></html>\n"

@@ -137,6 +137,34 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+def generated_at() -> str:
+    """When the report is written, to the minute, in UTC. ``SOURCE_DATE_EPOCH`` (the
+    reproducible-builds convention) fixes it, so two runs on the same inputs can give the
+    same bytes."""
+    import os
+    from datetime import UTC, datetime
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    moment = datetime.fromtimestamp(int(epoch), UTC) if epoch.isdigit() else datetime.now(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def input_digests(results: list[DomainResult], rulebook: Rulebook) -> list[tuple[str, str, str]]:
+    """(kind, file, SHA-256) of every input the report was written from: each profile
+    file, then each rules file as loaded. A reader can check a file against its report."""
+    import hashlib
+
+    rows = []
+    for file in sorted({r.file for r in results if r.file}):
+        try:
+            digest = hashlib.sha256(Path(file).read_bytes()).hexdigest()
+        except OSError:
+            digest = "(no longer readable)"
+        rows.append(("profile", display_path(Path(file)), digest))
+    rows += [("rules", name, digest) for name, digest in sorted(rulebook.file_digests.items())]
+    return rows
+
+
 def header_facts(
     results: list[DomainResult], rulebook: Rulebook, recorded: RecordBinding | None = None
 ) -> list[tuple[str, str]]:
@@ -156,6 +184,7 @@ def header_facts(
         ("thresholds overridden", ", ".join(overridden) if overridden else "none (all from the rules)"),
         ("fragile step", f"{rulebook.workshop.fragile_step:g}"),
         ("written by", tool),
+        ("generated", generated_at()),
         *(recorded.facts() if recorded is not None else []),
     ]
 
@@ -223,6 +252,9 @@ def report_markdown(results: list[DomainResult], rulebook: Rulebook, recorded: R
             extra.append(f"**Blocked by missing:** {', '.join(r.blocking)}; still reachable: {', '.join(r.reachable)}")
         if extra:
             out += ["#### File, feasibility and missing scores", "", *[f"- {line}" for line in extra], ""]
+    out += ["## Inputs", "", "| kind | file | SHA-256 |", "|---|---|---|"]
+    out += [f"| {kind} | {_cell(file)} | `{digest}` |" for kind, file, digest in input_digests(results, rulebook)]
+    out.append("")
     body = markdown_safe("\n".join(out))
     tree = "\n".join(line.text + tree_annotation(line) for line in annotated_tree(results, rulebook))
     fence = _fence(tree)
