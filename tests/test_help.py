@@ -33,3 +33,9 @@ def test_help_is_clean(run_cli, command):
     assert usage.startswith("Usage: decision " + " ".join(command))
     for typer_only in ("{", "}", "<list[", "<Path>", "<str>", "<int>", "[[", "]]"):
         assert typer_only not in result.stdout, f"{typer_only!r} in the help of {' '.join(command)}"
+
+
+def test_shell_completion_is_offered(run_cli):
+    result = run_cli("--show-completion", "bash")
+    assert result.exit_code == 0
+    assert "_decision_completion" in result.stdout and "complete " in result.stdout

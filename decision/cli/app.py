@@ -17,6 +17,8 @@ import typer
 
 from decision.cli.options import (
     EXIT_CHECK_FAILED,
+    EXIT_INPUT,
+    EXIT_RULES,
     EngineOption,
     ForceOption,
     OutOption,
@@ -42,7 +44,7 @@ app = typer.Typer(
     context_settings=HELP_OPTIONS,
     help="Sort strategic domains into VARIO's categories and explain every path.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -86,6 +88,11 @@ class ExplainFormat(StrEnum):
     text = "text"
     json = "json"
     markdown = "markdown"
+
+
+class CheckFormat(StrEnum):
+    text = "text"
+    json = "json"
 
 
 class TreeFormat(StrEnum):
@@ -205,14 +212,38 @@ def validate(
     paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help="Profile files or folders to check.")],
     rules: RulesOption = None,
     reading: ReadingOption = None,
+    format: Annotated[
+        CheckFormat, typer.Option("--format", "-f", help="text, or json for scripts (problems as objects).")
+    ] = CheckFormat.text,
 ) -> None:
-    """Check profiles only, listing every problem with its file, line and field."""
-    rulebook = load_rules(rules, None, readings=reading)
-    profiles = load_profile_paths(paths, rulebook)
+    """Check profiles only, listing every problem with its file, line and field.
+
+    Example: decision validate my-profiles/ --format json
+    """
+    from decision.errors import ProblemsError, RulesError
+
+    try:
+        rulebook = load_rules(rules, None, readings=reading)
+        profiles = load_profile_paths(paths, rulebook)
+    except ProblemsError as exc:
+        if format is not CheckFormat.json:
+            raise
+        _problems_json(exc.problems)
+        raise typer.Exit(EXIT_RULES if isinstance(exc, RulesError) else EXIT_INPUT) from None
     from decision.model.wording import plural
 
     files = {p.file for p in profiles}
+    if format is CheckFormat.json:
+        _problems_json([], domains=len(profiles), files=len(files))
+        return
     typer.echo(f"ok: {plural(len(profiles), 'domain')} in {plural(len(files), 'file')}")
+
+
+def _problems_json(problems, **counts) -> None:
+    items = [
+        {"file": p.file, "line": p.line, "column": p.column, "field": p.field, "message": p.message} for p in problems
+    ]
+    sys.stdout.write(json.dumps({"ok": not problems, **counts, "problems": items}, indent=2, ensure_ascii=False) + "\n")
 
 
 @app.command()
@@ -266,16 +297,31 @@ def rules_check(
         bool,
         typer.Option("--skip-readings", help="Do not also prove each shipped reading (rules/readings/) total."),
     ] = False,
+    format: Annotated[
+        CheckFormat, typer.Option("--format", "-f", help="text, or json for scripts (exit 1 when a proof fails).")
+    ] = CheckFormat.text,
 ) -> None:
     """Prove the rules total and unambiguous over the full score grid; count profiles per leaf.
 
-    Then proves the same of each reading in the rules folder, applied alone."""
+    Then proves the same of each reading in the rules folder, applied alone.
+
+    Example: decision rules check --engines --format json
+    """
     from rich.table import Table
 
     from decision.engine.rules_check import check_rules
 
     rulebook = load_rules(rules, threshold, engine, readings=reading)
     report = check_rules(rulebook)
+    if format is CheckFormat.json:
+        _rules_check_json(
+            rulebook,
+            report,
+            check_readings=not skip_readings and not reading,
+            engines=engines,
+            load_variant=lambda name: load_rules(rules, threshold, engine, readings=[name]),
+        )
+        return
     console = new_console()
     grid = ", ".join(
         f"{name} {{{', '.join('na' if v is None else repr(v) for v in values)}}}"
@@ -363,6 +409,47 @@ def rules_check(
             markup=False,
             soft_wrap=True,
         )
+
+
+def _check_json(report) -> dict:
+    return {
+        "ok": report.ok,
+        "profiles": report.profiles,
+        "node_combinations": report.node_combinations,
+        "leaf_counts": report.leaf_counts,
+        "undetermined": report.undetermined,
+        "gaps": report.gaps,
+        "overlaps": report.overlaps,
+        "unreached_leaves": report.unreached_leaves,
+    }
+
+
+def _rules_check_json(rulebook, report, *, check_readings: bool, engines: bool, load_variant) -> None:
+    """`rules check --format json`: every proof the text version makes, as one object."""
+    from decision.engine.rules_check import check_rules
+
+    data = {"rules": _check_json(report), "readings": [], "engines": None}
+    if check_readings:
+        from decision.inputs.readings import available_readings
+
+        for name in available_readings(rulebook.directory):
+            variant = load_variant(name)
+            [info] = variant.readings
+            data["readings"].append({"code": info.code, "name": info.name, **_check_json(check_rules(variant))})
+    if engines:
+        from decision.engine.rules_check import check_engines
+
+        comparison = check_engines(rulebook)
+        data["engines"] = {
+            "ok": comparison.ok,
+            "node_combinations": comparison.node_combinations,
+            "profiles": comparison.profiles,
+            "disagreements": comparison.disagreements,
+        }
+    ok = data["rules"]["ok"] and all(r["ok"] for r in data["readings"]) and (not engines or data["engines"]["ok"])
+    sys.stdout.write(json.dumps({"ok": ok, **data}, indent=2) + "\n")
+    if not ok:
+        raise typer.Exit(EXIT_CHECK_FAILED)
 
 
 def _version(value: bool) -> None:
