@@ -43,3 +43,17 @@ def test_rules_check_json_is_the_proof(run_cli, rulebook):
     assert data["ok"] is True and data["readings"] == [] and data["engines"] is None
     assert data["rules"]["leaf_counts"] == report.leaf_counts
     assert data["rules"]["profiles"] == report.profiles == 279936
+
+
+def test_tree_json_has_every_node_and_leaf_with_the_thresholds_in_force(run_cli, rulebook):
+    result = run_cli("tree", "--format", "json", "--threshold", "science=4.5")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["root"] == rulebook.root
+    assert [n["code"] for n in data["nodes"]] == list(rulebook.nodes)
+    assert [leaf["code"] for leaf in data["leaves"]] == list(rulebook.leaves)
+    science = [r for n in data["nodes"] for r in n["reads"] if r["score"] == "science"]
+    assert science and all(r["threshold"] == 4.5 for r in science)
+    by_code = {n["code"]: n for n in data["nodes"]}
+    for code, node in rulebook.nodes.items():
+        assert (by_code[code]["if_yes"], by_code[code]["if_no"]) == (node.if_yes, node.if_no)

@@ -99,6 +99,7 @@ class TreeFormat(StrEnum):
     text = "text"
     mermaid = "mermaid"
     jdm = "jdm"
+    json = "json"
 
 
 @app.command()
@@ -124,7 +125,11 @@ def classify(
     store: StoreOption = None,
     by: ByOption = None,
 ) -> None:
-    """Classify a portfolio: one row per domain with category, variant and the key reason."""
+    """Classify a portfolio: one row per domain with category, variant and the key reason.
+
+    Examples: decision classify; decision classify domains/ --out portfolio.xlsx;
+    decision classify --threshold science=4.5 --record --by alice
+    """
     from decision.analyses.margins import with_fragility
     from decision.engine.walk import classify_all
 
@@ -182,7 +187,10 @@ def explain(
     store: StoreOption = None,
     by: ByOption = None,
 ) -> None:
-    """Explain one domain: its scores, every test on its path, the leaf, actions and warnings."""
+    """Explain one domain: its scores, every test on its path, the leaf, actions and warnings.
+
+    Examples: decision explain semiconductors; decision explain kst-semiconductors domains/technologies -f json
+    """
     from decision.analyses.margins import with_fragility
     from decision.engine.walk import Engine
 
@@ -254,18 +262,24 @@ def tree(
         typer.Option(
             "--format",
             "-f",
-            help="text, mermaid, or jdm (the JSON decision graph zen-engine runs; opens in the GoRules editor).",
+            help="text, mermaid, jdm (the JSON decision graph zen-engine runs; opens in the GoRules editor), "
+            "or json (nodes and leaves as data).",
         ),
     ] = TreeFormat.text,
     rules: RulesOption = None,
     reading: ReadingOption = None,
     threshold: ThresholdOption = None,
 ) -> None:
-    """Draw the decision tree from the rules folder."""
-    from decision.renderers.tree_drawing import tree_jdm, tree_mermaid, tree_text
+    """Draw the decision tree from the rules folder.
+
+    Examples: decision tree; decision tree -f mermaid; decision tree -f json --threshold science=4.5
+    """
+    from decision.renderers.tree_drawing import tree_jdm, tree_json, tree_mermaid, tree_text
 
     rulebook = load_rules(rules, threshold, readings=reading)
-    drawing = {TreeFormat.mermaid: tree_mermaid, TreeFormat.jdm: tree_jdm}.get(format, tree_text)
+    drawing = {TreeFormat.mermaid: tree_mermaid, TreeFormat.jdm: tree_jdm, TreeFormat.json: tree_json}.get(
+        format, tree_text
+    )
     sys.stdout.write(drawing(rulebook))
 
 

@@ -95,3 +95,29 @@ def tree_jdm(rulebook: Rulebook) -> str:
     from decision.engine.zen import compile_jdm
 
     return json.dumps(compile_jdm(rulebook), indent=2, ensure_ascii=False) + "\n"
+
+
+def tree_json(rulebook) -> str:
+    """The tree as data for scripts: the root, every node with the criterion it asks (its
+    scores and the thresholds in force), every leaf with its category and actions."""
+    import json
+
+    nodes = []
+    for code, node in rulebook.nodes.items():
+        criterion = rulebook.criteria[node.criterion]
+        nodes.append(
+            {
+                **node.model_dump(mode="json"),
+                "code": code,
+                "question": criterion.question,
+                "key": criterion.key,
+                "combine": criterion.combine,
+                "reads": [
+                    {"score": s, "op": rulebook.thresholds[s].op, "threshold": rulebook.thresholds[s].value}
+                    for s in criterion.scores
+                ],
+            }
+        )
+    leaves = [{**leaf.model_dump(mode="json"), "code": code} for code, leaf in rulebook.leaves.items()]
+    data = {"root": rulebook.root, "nodes": nodes, "leaves": leaves}
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
