@@ -563,17 +563,22 @@ def _writer(path: str, content: dict, blobs: dict, count: int, start) -> None:
             store.append({**content, "by": f"{content['by']}-{index}"}, blobs)
 
 
-def test_two_processes_writing_at_once(tmp_path, rulebook):
+def classify_content(rulebook, by: str = "writer"):
+    """What a `classify` of the shipped domains appends to a store: (content, blobs)."""
     profiles = load_profiles([DOMAINS_DIR], rulebook)
-    content, blobs = run_content(
+    return run_content(
         command="classify",
         args=[],
         params={},
         rulebook=rulebook,
         profiles=profiles,
         results=classify_all(profiles, rulebook),
-        by="writer",
+        by=by,
     )
+
+
+def test_two_processes_writing_at_once(tmp_path, rulebook):
+    content, blobs = classify_content(rulebook)
     path = str(tmp_path / "audit.sqlite")  # created by whichever writer comes first
     context = multiprocessing.get_context("spawn")
     start = context.Event()

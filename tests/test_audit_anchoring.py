@@ -527,16 +527,9 @@ def test_a_schema_one_store_is_read_then_migrated(cli, workspace, monkeypatch):
 
 @pytest.mark.slow
 def test_eight_writers_ten_runs_each(tmp_path, rulebook):
-    profiles = load_profiles([DOMAINS_DIR], rulebook)
-    content, blobs = run_content(
-        command="classify",
-        args=[],
-        params={},
-        rulebook=rulebook,
-        profiles=profiles,
-        results=classify_all(profiles, rulebook),
-        by="w",
-    )
+    from tests.test_audit import classify_content
+
+    content, blobs = classify_content(rulebook, by="w")
     path = str(tmp_path / "audit.sqlite")
     context = multiprocessing.get_context("spawn")
     start = context.Event()

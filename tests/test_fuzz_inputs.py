@@ -84,21 +84,12 @@ def test_mutated_count_tables_never_crash_the_reader(tmp_path):
 
 
 def test_corrupted_audit_stores_are_refused_in_words(rulebook, tmp_path):
-    from decision.audit.store import open_store, run_content
-    from decision.engine.walk import classify_all
+    from decision.audit.store import open_store
+    from tests.test_audit import classify_content
 
-    profiles = load_profiles([DOMAINS_DIR], rulebook)
     store = tmp_path / "audit.sqlite"
     for _ in range(2):
-        content, blobs = run_content(
-            command="classify",
-            args=[],
-            params={},
-            rulebook=rulebook,
-            profiles=profiles,
-            results=classify_all(profiles, rulebook),
-            by="fuzz",
-        )
+        content, blobs = classify_content(rulebook, by="fuzz")
         with open_store(store, create=True) as audit:
             audit.append(content, blobs)
     original = store.read_bytes()

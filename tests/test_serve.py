@@ -512,3 +512,15 @@ def test_serve_without_the_web_extra_says_how_to_install_it(run_cli, monkeypatch
         result.stderr
         == "error: decision serve needs the web extra (uvicorn is not installed): pip install 'decision[serve]'\n"
     )
+
+
+def test_serve_on_a_taken_port_says_so_before_printing_addresses(run_cli, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("serve", "--port", port, "--store", tmp_path / "r.sqlite")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}: ")
+    assert not (tmp_path / "r.sqlite").exists()

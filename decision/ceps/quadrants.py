@@ -19,12 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from decision.errors import Problem, RulesError
 from decision.inputs.profiles import DomainProfile
-from decision.inputs.rulebook import NAME_PATTERN, Rulebook, _located, _pydantic_problems
-from decision.inputs.yaml_source import YamlLoadError, load_yaml_file
+from decision.inputs.rulebook import NAME_PATTERN, Rulebook, _located, read_rules_file
 from decision.model.result import DomainResult
 
 QUADRANTS_FILE = "quadrants.yaml"
@@ -105,21 +104,7 @@ def known_indicators(rulebook: Rulebook) -> list[str]:
 
 def load_quadrants(rulebook: Rulebook) -> Quadrants:
     """Read and check ``quadrants.yaml`` of the rulebook's folder; raise RulesError listing every problem."""
-    path = Path(rulebook.directory) / QUADRANTS_FILE
-    if not path.is_file():
-        raise RulesError(
-            [Problem(str(path), 1, 1, "file", "missing rules file (needed by the CEPS quadrant commands)")]
-        )
-    try:
-        document = load_yaml_file(path)
-    except YamlLoadError as exc:
-        raise RulesError([exc.problem]) from None
-    if not isinstance(document.data, dict):
-        raise RulesError([document.problem((), "file", "expected a mapping at the top level")])
-    try:
-        parsed = QuadrantsFile.model_validate(document.data)
-    except ValidationError as exc:
-        raise RulesError(_pydantic_problems(document, exc)) from None
+    document, parsed = read_rules_file(rulebook.directory, QUADRANTS_FILE, QuadrantsFile, "the CEPS quadrant commands")
 
     problems: list[Problem] = []
 
@@ -174,7 +159,7 @@ def load_quadrants(rulebook: Rulebook) -> Quadrants:
                 problem(("quadrants",), f"no quadrant for x {x_side}, y {y_side}", prefer_key=True)
     if problems:
         raise RulesError(problems)
-    return Quadrants(file=path, x=parsed.x, y=parsed.y, quadrants=tuple(parsed.quadrants))
+    return Quadrants(file=document.path, x=parsed.x, y=parsed.y, quadrants=tuple(parsed.quadrants))
 
 
 # The RCA a chart may colour its points by: --rca value -> indicator name.

@@ -14,11 +14,10 @@ import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from decision.errors import Problem, RulesError, UsageError, did_you_mean
-from decision.inputs.rulebook import Rulebook, _located, _pydantic_problems
-from decision.inputs.yaml_source import YamlLoadError, load_yaml_file
+from decision.inputs.rulebook import Rulebook, _located, read_rules_file
 
 METHODS_FILE = "indicator_methods.yaml"
 RELATEDNESS_MEASURES = ("proximity", "cosine", "association_strength")
@@ -157,19 +156,7 @@ class IndicatorMethods:
 
 def load_indicator_methods(rulebook: Rulebook) -> IndicatorMethods:
     """Read and check ``indicator_methods.yaml`` of the rulebook's folder; raise RulesError listing every problem."""
-    path = Path(rulebook.directory) / METHODS_FILE
-    if not path.is_file():
-        raise RulesError([Problem(str(path), 1, 1, "file", "missing rules file (needed by decision indicators)")])
-    try:
-        document = load_yaml_file(path)
-    except YamlLoadError as exc:
-        raise RulesError([exc.problem]) from None
-    if not isinstance(document.data, dict):
-        raise RulesError([document.problem((), "file", "expected a mapping at the top level")])
-    try:
-        parsed = MethodsFile.model_validate(document.data)
-    except ValidationError as exc:
-        raise RulesError(_pydantic_problems(document, exc)) from None
+    document, parsed = read_rules_file(rulebook.directory, METHODS_FILE, MethodsFile, "decision indicators")
 
     problems: list[Problem] = []
 
@@ -221,4 +208,6 @@ def load_indicator_methods(rulebook: Rulebook) -> IndicatorMethods:
         steps=parsed.complexity.steps,
         rescaling=parsed.rescaling,
     )
-    return IndicatorMethods(file=path, method=method, targets=parsed.indicators, variants=tuple(parsed.sensitivity))
+    return IndicatorMethods(
+        file=document.path, method=method, targets=parsed.indicators, variants=tuple(parsed.sensitivity)
+    )

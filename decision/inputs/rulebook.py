@@ -277,20 +277,25 @@ class Rulebook:
                 return criterion
         raise KeyError(key)
 
+    def threshold_problem(self, name: str, value: float) -> str | None:
+        """Why ``value`` cannot replace threshold ``name`` (None when it can): one check for
+        ``--threshold`` and for the workshop room's sliders."""
+        if name not in self.thresholds:
+            known = ", ".join(sorted(self.thresholds))
+            return f'unknown score "{name}"{did_you_mean(name, self.thresholds)} (known: {known})'
+        if not math.isfinite(value) or not self.scale.min <= value <= self.scale.max:
+            return f"a threshold must lie within {self.scale.min:g}-{self.scale.max:g}"
+        return None
+
     def with_thresholds(self, overrides: dict[str, float], origin: str = "--threshold") -> Rulebook:
         """A copy with some thresholds replaced; names are score names, values on the scale."""
         if not overrides:
             return self
         thresholds = dict(self.thresholds)
         for name, value in overrides.items():
-            if name not in thresholds:
-                known = ", ".join(sorted(thresholds))
-                hint = did_you_mean(name, thresholds)
-                raise UsageError(f'{origin} {name}={value:g}: unknown score "{name}"{hint} (known: {known})')
-            if not math.isfinite(value) or not self.scale.min <= value <= self.scale.max:
-                raise UsageError(
-                    f"{origin} {name}={value:g}: a threshold must lie within {self.scale.min:g}-{self.scale.max:g}"
-                )
+            problem = self.threshold_problem(name, value)
+            if problem is not None:
+                raise UsageError(f"{origin} {name}={value:g}: {problem}")
             thresholds[name] = thresholds[name].model_copy(update={"value": value, "origin": origin})
         return replace(self, thresholds=thresholds)
 
@@ -383,6 +388,25 @@ def parse_threshold_ranges(
         except ValueError:
             raise UsageError(f'--threshold "{option}": "{raw}" is not a number') from None
     return values, ranges
+
+
+def read_rules_file(directory: Path, name: str, model: type[BaseModel], needed_by: str) -> tuple[YamlDocument, Any]:
+    """One rules file outside the tree's own (``quadrants.yaml``, ``indicator_methods.yaml``),
+    read and validated against ``model``: (the document, for locating problems, and the
+    parsed model). A missing file, bad YAML or a bad shape raise RulesError, located."""
+    path = Path(directory) / name
+    if not path.is_file():
+        raise RulesError([Problem(str(path), 1, 1, "file", f"missing rules file (needed by {needed_by})")])
+    try:
+        document = load_yaml_file(path)
+    except YamlLoadError as exc:
+        raise RulesError([exc.problem]) from None
+    if not isinstance(document.data, dict):
+        raise RulesError([document.problem((), "file", "expected a mapping at the top level")])
+    try:
+        return document, model.model_validate(document.data)
+    except ValidationError as exc:
+        raise RulesError(_pydantic_problems(document, exc)) from None
 
 
 def _pydantic_problems(document: YamlDocument, error: ValidationError) -> list[Problem]:

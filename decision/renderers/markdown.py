@@ -21,7 +21,8 @@ def markdown_text(text: str) -> str:
     return _LINK_TARGET.sub("]&#40;", _TAG_OPENER.sub("&lt;", text))
 
 
-def _cell(text: str) -> str:
+def markdown_cell(text: str) -> str:
+    """Text safe in one cell of a Markdown table: no raw HTML, no "|", no line break."""
     return markdown_text(text).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
@@ -36,21 +37,21 @@ def portfolio_markdown(results: list[DomainResult], recorded: RecordBinding | No
         warnings = ", ".join(w.code for w in r.warnings) or "-"
         fragile = "; ".join(r.fragile) or "-"
         cells = (r.id, r.name, category_text(r), leaf, r.reason, warnings, fragile)
-        lines.append("| " + " | ".join(_cell(x) for x in cells) + " |")
+        lines.append("| " + " | ".join(markdown_cell(x) for x in cells) + " |")
     banner = run_banner(results)
     if banner is not None or recorded is not None:
         lines.append("")
     if banner is not None:
-        lines.append(f"- **Not the rules as shipped:** {_cell(banner)}")
+        lines.append(f"- **Not the rules as shipped:** {markdown_cell(banner)}")
     if recorded is not None:
-        lines.extend(f"- **{key}:** {_cell(value)}" for key, value in recorded.facts())
+        lines.extend(f"- **{key}:** {markdown_cell(value)}" for key, value in recorded.facts())
     return "\n".join(lines) + "\n"
 
 
 def explanation_markdown(r: DomainResult) -> str:
     """One domain, explained: scores, path, leaf, actions, warnings."""
     out = [
-        f"## {_cell(r.name)} (`{r.id}`)",
+        f"## {markdown_cell(r.name)} (`{r.id}`)",
         "",
         f"**Category:** {category_text(r)}  ",
         f"**Why:** {markdown_text(r.reason)}",
@@ -65,7 +66,7 @@ def explanation_markdown(r: DomainResult) -> str:
     for name in dict.fromkeys([*(n for n in r.thresholds if n in r.scores), *r.scores]):
         score = r.scores[name]
         value = "missing" if score.value is None else f"{score.value:g}"
-        out.append(f"| {name} | {value} | {_cell(provenance_text(score))} |")
+        out.append(f"| {name} | {value} | {markdown_cell(provenance_text(score))} |")
     derived = result_derivation_lines(r)
     if derived:
         out += ["", "Scores from indicators (rules/indicators.yaml):", "", "```text", *derived, "```"]
@@ -79,7 +80,9 @@ def explanation_markdown(r: DomainResult) -> str:
     out += ["", "### Path", ""]
     for step in r.path:
         note = " *(interpretation: " + markdown_text(step.interpretation) + ")*" if step.interpretation else ""
-        out.append(f"1. {_cell(step_text(step))} — {markdown_text(step.question)} ({markdown_text(step.cite)}){note}")
+        out.append(
+            f"1. {markdown_cell(step_text(step))} — {markdown_text(step.question)} ({markdown_text(step.cite)}){note}"
+        )
     for alt in r.alternatives:
         out.append(f"   - if {', '.join(alt.assumptions)}: {alt.category} via {alt.leaf}")
     if r.leaf:
@@ -98,5 +101,5 @@ def explanation_markdown(r: DomainResult) -> str:
         out += [f"- {w.code}: {markdown_text(w.message)}" for w in r.warnings]
     if r.fragile:
         out += ["", "### Fragile", "", "One score moved by at most the fragile step changes the outcome:", ""]
-        out += [f"- {_cell(line)}" for line in r.fragile]
+        out += [f"- {markdown_cell(line)}" for line in r.fragile]
     return "\n".join(out) + "\n"

@@ -123,10 +123,8 @@ def create_app(room: Room, *, room_code: str | None, facilitator_code: str) -> S
 
         return endpoint
 
-    def with_code_cookie(request: Request, name: str, value: str | None, target: str) -> Response | None:
+    def with_code_cookie(name: str, value: str, target: str) -> Response:
         """Move a code from the address into a cookie, then show the clean address."""
-        if value is None:
-            return None
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(name, value, httponly=True, samesite="strict")
         return response
@@ -136,7 +134,7 @@ def create_app(room: Room, *, room_code: str | None, facilitator_code: str) -> S
     async def participant(request: Request) -> Response:
         given = request.query_params.get("code")
         if room_code is not None and given is not None and _same(given, room_code):
-            return with_code_cookie(request, "code", given, "/")
+            return with_code_cookie("code", given, "/")
         if not allowed_in(request):
             raise HTTPProblem(401, "this room needs its code: open the address printed at start")
         name = request.cookies.get("participant")
@@ -153,7 +151,7 @@ def create_app(room: Room, *, room_code: str | None, facilitator_code: str) -> S
         given = request.query_params.get("key")
         if given is not None and _same(given, facilitator_code):
             rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "key"])
-            response = with_code_cookie(request, "key", given, "/facilitator" + (f"?{rest}" if rest else ""))
+            response = with_code_cookie("key", given, "/facilitator" + (f"?{rest}" if rest else ""))
             if room_code is not None:  # the facilitator's address lets them in to the room as well
                 response.set_cookie("code", room_code, httponly=True, samesite="strict")
             return response

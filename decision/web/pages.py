@@ -12,9 +12,10 @@ from decision.analyses.counterfactual import Counterfactual, change_text
 from decision.analyses.disagreements import DomainWorkshop
 from decision.analyses.margins import DomainMargins
 from decision.inputs.rulebook import Rulebook
-from decision.inputs.sheets import Sheet, Sheets
+from decision.inputs.sheets import ScoreAggregate, Sheet, Sheets
 from decision.model.result import DomainResult, Step
 from decision.model.wording import CATEGORY_ORDER, category_text, number, plural, reading_text
+from decision.renderers.markdown import markdown_cell, markdown_text
 from decision.web.room import Evaluation, Room
 
 CATEGORY_NAMES = {
@@ -236,19 +237,29 @@ def _shares_text(shares: dict[str, float]) -> str:
     return ", ".join(f"{CATEGORY_NAMES.get(c, c).lower()} {round(100 * p)}%" for c, p in ordered if p > 0)
 
 
-def _room_domain(domain: DomainWorkshop, shares: dict[str, float]) -> str:
-    result = domain.result
-    rows = []
+def _disputed(domain: DomainWorkshop) -> list[tuple[str, str, str]]:
+    """(score, the room's spread, whose values change the category) for every score scored."""
     disputes = {d.score: d for d in domain.disagreements}
+    rows = []
     for name, aggregate in domain.aggregates.items():
         if not aggregate.count:
             continue
         dispute = disputes.get(name)
-        note = ""
+        moves = ""
         if dispute is not None and dispute.matters:
             moves = ", ".join(f"{w.participant} {number(w.value)} → {w.outcome}" for w in dispute.changes)
-            note = f"<span class=matters>changes the category: {esc(moves)}</span>"
-        rows.append(f"<tr><th>{esc(name)}</th><td>{esc(_spread(aggregate))}</td><td>{note}</td></tr>")
+        rows.append((name, _spread(aggregate), moves))
+    return rows
+
+
+def _room_domain(domain: DomainWorkshop, shares: dict[str, float]) -> str:
+    result = domain.result
+    rows = [
+        f"<tr><th>{esc(name)}</th><td>{esc(spread)}</td><td>"
+        + (f"<span class=matters>changes the category: {esc(moves)}</span>" if moves else "")
+        + "</td></tr>"
+        for name, spread, moves in _disputed(domain)
+    ]
     return (
         f'<article class=room-domain data-domain="{esc(result.id)}"><h3>{esc(result.name)} '
         f"{category_badge(result.category, category_text(result))} <small>at the medians</small></h3>"
@@ -344,8 +355,6 @@ def participant_page(
         for score_name, score in rulebook.scores.items():
             hint = ""
             if previous is not None:
-                from decision.inputs.sheets import ScoreAggregate
-
                 aggregate = ScoreAggregate(score_name, tuple(previous.values(profile.id, score_name)))
                 hint = f"room: {_spread(aggregate)}"
                 before = _given(mine_before, profile.id, score_name)
@@ -383,8 +392,6 @@ def participant_page(
 def handout_markdown(room: Room, round_number: int) -> str:
     """The outcome of one round in Markdown: per domain the medians' category and the
     disagreements that change it."""
-    from decision.renderers.markdown import markdown_text
-
     sheets, domains = room.workshop(round_number)
     lines = [
         f"# Workshop room: round {round_number}",
@@ -407,16 +414,7 @@ def handout_markdown(room: Room, round_number: int) -> str:
             "",
         ]
         lines += ["| score | room | changes the category |", "|---|---|---|"]
-        disputes = {d.score: d for d in domain.disagreements}
-        for name, aggregate in domain.aggregates.items():
-            if not aggregate.count:
-                continue
-            dispute = disputes.get(name)
-            moves = ""
-            if dispute is not None and dispute.matters:
-                moves = ", ".join(f"{w.participant} {number(w.value)} → {w.outcome}" for w in dispute.changes)
-            cell = markdown_text(moves).replace("|", "\\|")
-            lines.append(f"| {name} | {_spread(aggregate)} | {cell} |")
+        lines += [f"| {name} | {spread} | {markdown_cell(moves)} |" for name, spread, moves in _disputed(domain)]
         lines.append("")
     if not domains:
         lines += ["No sheets were submitted in this round.", ""]

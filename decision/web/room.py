@@ -14,6 +14,7 @@ field and why), an unknown domain a FieldError on ``id``; the server turns them 
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from decision.analyses.margins import DomainMargins, domain_margins, with_fragil
 from decision.engine.walk import Engine, classify_all
 from decision.errors import DecisionError, FieldError, did_you_mean
 from decision.inputs.profiles import DomainProfile
-from decision.inputs.rulebook import Rulebook
+from decision.inputs.rulebook import Rulebook, check_engine_number
 from decision.inputs.sheets import Sheet, Sheets, participant_name, score_entry, sheet_from_mapping
 from decision.model.result import DomainResult, ScoreValue
 from decision.model.wording import number
@@ -169,16 +170,18 @@ class Room:
         scale = self.base.scale
         for name, value in given.items():
             where = f"{field}.{name}"
-            if name not in self.base.thresholds:
-                hint = did_you_mean(str(name), self.base.thresholds)
-                raise FieldError(where, f'unknown threshold "{name}"{hint} (known: {", ".join(self.base.thresholds)})')
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise FieldError(where, f"expected a number {scale.min:g}-{scale.max:g}")
+                if name in self.base.thresholds:
+                    raise FieldError(where, f"expected a number {scale.min:g}-{scale.max:g}")
+                value = math.nan  # the name is reported first
             value = float(value)
-            if not scale.min <= value <= scale.max:  # also refuses NaN
-                raise FieldError(where, f"a threshold must lie within {scale.min:g}-{scale.max:g}")
-            if 0 < abs(value) < 1e-4:
-                raise FieldError(where, "thresholds between 0 and 0.0001 are not supported")
+            problem = self.base.threshold_problem(str(name), value)
+            if problem is not None:
+                raise FieldError(where, problem)
+            try:
+                check_engine_number(value)  # what the rules files refuse, the room refuses too
+            except ValueError as exc:
+                raise FieldError(where, str(exc)) from None
             checked[name] = value
         return checked
 
@@ -192,8 +195,9 @@ class Room:
             (json.dumps(self._thresholds),),
         )
 
-    def thresholds_json(self, rulebook: Rulebook | None = None) -> dict[str, Any]:
-        rulebook = rulebook or self.rulebook
+    def thresholds_json(self) -> dict[str, Any]:
+        """The thresholds in force, each with the rules' own value beside it."""
+        rulebook = self.rulebook
         return {
             name: {
                 "value": t.value,

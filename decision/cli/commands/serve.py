@@ -38,6 +38,21 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _check_listen(host: str, port: int) -> None:
+    """Refuse a taken port or an unknown address before printing addresses nobody can open."""
+    import socket
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind((host, port))
+    except OSError as exc:
+        raise UsageError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}; try another --port or --host"
+        ) from None
+
+
 def serve(
     paths: PathsArgument = None,
     rules: RulesOption = None,
@@ -74,6 +89,7 @@ def serve(
         ) from None
     rulebook = load_rules(rules, threshold, engine, readings=reading)
     profiles = load_profile_paths(paths, rulebook)
+    _check_listen(host, port)
     room = Room(rulebook, profiles, store if store is not None else Path(DEFAULT_STORE))
     room_code = None if is_loopback(host) else secrets.token_urlsafe(6)
     facilitator_code = secrets.token_urlsafe(12)
