@@ -362,3 +362,33 @@ def test_engines_agree_under_each_reading_on_a_stride_of_the_grid(reading):
 def test_engines_fire_the_same_rules_on_the_grid_under_each_reading(reading):
     report = check_engines(load_rulebook(REPO / "rules", [reading]))
     assert report.disagreements == [] and report.ok
+
+
+def test_two_threads_asking_whether_durable_loads_both_get_the_answer(monkeypatch):
+    """The workshop room's server thread and its caller may ask at once. While one thread's
+    import of decision.engine.durable fails slowly, the half-made module must not let the
+    other thread think durable-rules loaded (seen on Python 3.13 in CI)."""
+    import builtins
+    import sys
+    import threading
+    import time
+
+    from decision.engine import choice
+
+    real_import = builtins.__import__
+
+    def slow_failing(name, *args, **kwargs):
+        if name == "durable_rules_engine":
+            time.sleep(0.2)
+            raise ModuleNotFoundError("No module named 'durable_rules_engine'", name="durable_rules_engine")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", slow_failing)
+    monkeypatch.delitem(sys.modules, "decision.engine.durable", raising=False)
+    answers: list = []
+    threads = [threading.Thread(target=lambda: answers.append(choice.durable_problem())) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 2 and all(answer is not None for answer in answers), answers

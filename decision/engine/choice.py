@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from dataclasses import dataclass
 
 from decision.errors import EngineError
@@ -39,10 +40,17 @@ class EngineChoice:
     note: str | None = None
 
 
+# Two threads asking at once (the workshop room's server and its caller) must not race:
+# while one thread's import of decision.engine.durable is failing, the half-made module
+# sits in sys.modules, and a second thread's import could return it as if it had loaded.
+_DURABLE_IMPORT = threading.Lock()
+
+
 def durable_problem() -> str | None:
     """Why durable-rules cannot be used here, in one line with the fix; None if it can."""
     try:
-        import decision.engine.durable  # noqa: F401
+        with _DURABLE_IMPORT:
+            import decision.engine.durable  # noqa: F401
     except ImportError as exc:
         missing = isinstance(exc, ModuleNotFoundError) and (exc.name or "").startswith("durable")
         if missing:
