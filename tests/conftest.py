@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import typer.testing
 from typer.testing import CliRunner
 
-from decision.cli.app import app
+from decision.cli.app import app_for
 from decision.engine.choice import ENVIRONMENT, ZEN, durable_problem
 from decision.inputs.rulebook import load_rulebook
 
@@ -34,6 +35,32 @@ def rulebook():
     return load_rulebook(RULES_DIR)
 
 
+# Building the click command from a typer app (every option's type hints, for every
+# command) took a quarter of the suite's time. Each test still runs the app the console
+# script would build for its arguments (decision.cli.app.app_for), but each such app is
+# built once per session.
+_APPS: dict[str, typer.Typer] = {}
+_COMMANDS: dict[int, tuple[typer.Typer, object]] = {}
+_build_command = typer.testing._get_command
+
+
+def _command_once(typer_app: typer.Typer):
+    if id(typer_app) not in _COMMANDS:
+        _COMMANDS[id(typer_app)] = (typer_app, _build_command(typer_app))
+    return _COMMANDS[id(typer_app)][1]
+
+
+typer.testing._get_command = _command_once
+
+
+def cli_app(args: list[str]) -> typer.Typer:
+    """The app ``decision ARGS`` runs, built once per command name."""
+    name = args[0] if args and not args[0].startswith("-") else ""
+    if name not in _APPS:
+        _APPS[name] = app_for([name] if name else [])
+    return _APPS[name]
+
+
 @dataclass
 class CliResult:
     exit_code: int
@@ -49,7 +76,8 @@ def run_cli(monkeypatch):
         for key, value in CLI_ENV.items():
             monkeypatch.setenv(key, value)
         monkeypatch.chdir(cwd)
-        result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+        argv = [str(a) for a in args]
+        result = CliRunner().invoke(cli_app(argv), argv, catch_exceptions=False)
         return CliResult(result.exit_code, result.stdout, result.stderr)
 
     return run

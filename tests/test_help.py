@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import typer
 
-from decision.cli.app import app
+from decision.cli.app import full_app
 
 
 def _commands(group, prefix=()):
@@ -17,7 +17,7 @@ def _commands(group, prefix=()):
             yield from _commands(command, path)
 
 
-COMMANDS = list(_commands(typer.main.get_command(app)))
+COMMANDS = list(_commands(typer.main.get_command(full_app())))
 
 
 def test_every_command_is_listed():
@@ -39,3 +39,49 @@ def test_shell_completion_is_offered(run_cli):
     result = run_cli("--show-completion", "bash")
     assert result.exit_code == 0
     assert "_decision_completion" in result.stdout and "complete " in result.stdout
+
+
+def test_each_command_module_is_named_in_the_table():
+    # decision.cli.commands.COMMAND_MODULES lets a run import one module; a command the
+    # table forgets would still work (through the whole app) but start slowly, and a
+    # stale entry would build an app without the command it names.
+    from decision.cli.app import app
+    from decision.cli.commands import COMMAND_MODULES, register_module
+
+    core = set(typer.main.get_command(app).commands)
+    for name, module in COMMAND_MODULES.items():
+        single = typer.Typer()
+        single.callback()(lambda: None)
+        register_module(single, module)
+        assert name in typer.main.get_command(single).commands, f"{module}.py does not add {name!r}"
+    every = set(typer.main.get_command(full_app()).commands)
+    assert every - core == set(COMMAND_MODULES)
+
+
+@pytest.mark.parametrize(
+    ("args", "built"),
+    [
+        (["classify"], {"classify"}),
+        (["rules", "check"], {"rules"}),
+        (["audit", "log"], {"audit"}),
+        (["workshop", "template"], {"robustness", "workshop"}),
+        (["--help"], None),
+        ([], None),
+        (["clasify"], None),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else "",
+)
+def test_a_run_builds_only_the_command_it_names(args, built):
+    from decision.cli.app import app_for
+
+    commands = set(typer.main.get_command(app_for(args)).commands)
+    if built is None:  # help, no arguments, a misspelt name: everything, for click's listing
+        assert commands == set(typer.main.get_command(full_app()).commands)
+    else:
+        assert commands == built
+
+
+def test_a_misspelt_command_still_gets_a_suggestion(run_cli):
+    result = run_cli("clasify")
+    assert result.exit_code == 2
+    assert "classify" in result.stderr

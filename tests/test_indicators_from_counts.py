@@ -252,10 +252,11 @@ def test_out_name_chooses_the_format_and_may_not_contradict_it(run_cli, tmp_path
 def comparison():
     from typer.testing import CliRunner
 
-    from decision.cli.app import app
+    from decision.cli.app import full_app
 
     result = CliRunner().invoke(
-        app, ["indicators", "compare", str(EXAMPLE), "--region", "Flanders", "--format", "json", "--engine", "zen"]
+        full_app(),
+        ["indicators", "compare", str(EXAMPLE), "--region", "Flanders", "--format", "json", "--engine", "zen"],
     )
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout)

@@ -318,8 +318,8 @@ def test_classify_shows_fragility_in_every_format(run_cli):
 
 def test_classify_does_not_import_numpy():
     code = (
-        "import sys; from typer.testing import CliRunner; from decision.cli.app import app; "
-        "r = CliRunner().invoke(app, ['classify', '-f', 'json']); assert r.exit_code == 0, r.output; "
+        "import sys; from typer.testing import CliRunner; from decision.cli.app import full_app; "
+        "r = CliRunner().invoke(full_app(), ['classify', '-f', 'json']); assert r.exit_code == 0, r.output; "
         "print(sorted(m for m in ('numpy', 'pandas') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)

@@ -8,6 +8,7 @@ in ``decision.cli.options``.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -39,15 +40,21 @@ from decision.errors import UsageError
 # -h as well as --help, on every command (Typer passes context settings down).
 HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
 
-app = typer.Typer(
-    name="decision",
-    context_settings=HELP_OPTIONS,
-    help="Sort strategic domains into VARIO's categories and explain every path.",
-    no_args_is_help=True,
-    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
+
+def _new_app() -> typer.Typer:
+    return typer.Typer(
+        name="decision",
+        context_settings=HELP_OPTIONS,
+        help="Sort strategic domains into VARIO's categories and explain every path.",
+        no_args_is_help=True,
+        add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+
+
+# The core commands, defined below; main() adds the other modules' commands as needed.
+app = _new_app()
 rules_app = typer.Typer(help="Inspect and prove the rules folder.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 
@@ -485,11 +492,49 @@ def _root(
 
 # The other command groups live in decision/cli/commands/, one module each; they take
 # their options and error handling from decision.cli.options, never from this module.
-from decision.cli.commands import register_all  # noqa: E402
+# They are added on demand: importing every module and building every command's options
+# was most of the time `decision classify` took to start.
+from decision.cli.commands import COMMAND_MODULES, register_all, register_module  # noqa: E402
 
-register_all(app)
+COMPLETION_VARIABLE = "_DECISION_COMPLETE"
+
+
+def _command_name(info: typer.models.CommandInfo) -> str:
+    return info.name or typer.main.get_command_name(info.callback.__name__)
+
+
+def full_app() -> typer.Typer:
+    """The app with every command registered (help, completion, and the tests' runner)."""
+    full = _new_app()
+    full.registered_callback = app.registered_callback
+    full.registered_commands = list(app.registered_commands)
+    full.registered_groups = list(app.registered_groups)
+    register_all(full)
+    return full
+
+
+def app_for(args: list[str]) -> typer.Typer:
+    """The app holding only the command ``args`` name, or every command when unsure.
+
+    The first argument names the command (the root takes no option with a value), so
+    ``decision whatif ...`` imports and builds only ``whatif``. Anything else (no
+    arguments, ``--help``, ``--version``, a misspelt name that needs click's
+    suggestions, shell completion) gets the whole app, so its output is unchanged.
+    """
+    name = args[0] if args else ""
+    if not name or name.startswith("-") or os.environ.get(COMPLETION_VARIABLE):
+        return full_app()
+    pruned = _new_app()
+    pruned.registered_callback = app.registered_callback
+    pruned.registered_commands = [info for info in app.registered_commands if _command_name(info) == name]
+    pruned.registered_groups = [info for info in app.registered_groups if info.name == name]
+    if name in COMMAND_MODULES:
+        register_module(pruned, COMMAND_MODULES[name])
+    if not (pruned.registered_commands or pruned.registered_groups):
+        return full_app()
+    return pruned
 
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    app_for(sys.argv[1:])()
