@@ -637,3 +637,20 @@ def test_a_run_holds_at_most_max_domains(tmp_path, rulebook, monkeypatch):
     problem = only_problem(path, rulebook)
     assert (problem.line, problem.field) == (8, "domains")
     assert problem.message == "more than 3 domains in one run; split the portfolio into several runs"
+
+
+def test_a_kept_parse_is_handed_out_as_a_copy_and_never_outlives_an_edit(tmp_path):
+    from decision.inputs.yaml_source import YamlLoadError, load_yaml_file
+
+    path = write(tmp_path / "d.yaml", "id: a\nscores:\n  science: 4\n")
+    first = load_yaml_file(path)
+    first.data["scores"]["science"] = 1  # a caller changing its copy
+    first.value_positions.clear()
+    again = load_yaml_file(path)
+    assert again.data == {"id": "a", "scores": {"science": 4}}
+    assert again.position(("scores", "science")) == (3, 12)
+    write(path, "id: a\nscores:\n  science: 2\n")
+    assert load_yaml_file(path).data["scores"]["science"] == 2
+    write(path, "id: a\nscores:\n  science: [\n")
+    with pytest.raises(YamlLoadError):
+        load_yaml_file(path)

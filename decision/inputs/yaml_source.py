@@ -159,8 +159,41 @@ def load_yaml_file(path: Path) -> YamlDocument:
     return load_yaml_text(text, path)
 
 
+# The same rules and profile files are read again and again by one process (the room
+# re-reads them, every audit replay reads them, the test suite thousands of times), and
+# composing YAML in Python is most of the cost. Parsed small documents are kept by their
+# exact text and handed out as copies; large ones (a 100,000-domain file) are not kept,
+# so memory stays proportional to what a run holds anyway.
+_MEMO_MAX_TEXT = 64 * 1024
+_MEMO_MAX_DOCUMENTS = 512
+_memo: dict[tuple[str, str], YamlDocument] = {}
+
+
+def _copied(value: Any) -> Any:
+    # Parsed data is only dicts, lists and immutable scalars, so this is a deep copy.
+    if type(value) is dict:
+        return {key: _copied(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_copied(item) for item in value]
+    return value
+
+
 def load_yaml_text(text: str, path: Path) -> YamlDocument:
     """Parse YAML text attributed to ``path`` (used for files and for tests)."""
+    key = (str(path), text)
+    kept = _memo.get(key)
+    if kept is None:
+        kept = _parse(text, Path(path))
+        if len(text) <= _MEMO_MAX_TEXT:
+            if len(_memo) >= _MEMO_MAX_DOCUMENTS:
+                _memo.pop(next(iter(_memo)))  # the oldest entry
+            _memo[key] = kept
+        else:
+            return kept
+    return YamlDocument(kept.path, _copied(kept.data), dict(kept.value_positions), dict(kept.key_positions))
+
+
+def _parse(text: str, path: Path) -> YamlDocument:
     loader = _NoAliasLoader(text)
     try:
         root = loader.get_single_node()
