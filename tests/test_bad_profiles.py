@@ -654,3 +654,17 @@ def test_a_kept_parse_is_handed_out_as_a_copy_and_never_outlives_an_edit(tmp_pat
     write(path, "id: a\nscores:\n  science: [\n")
     with pytest.raises(YamlLoadError):
         load_yaml_file(path)
+
+
+def test_profile_models_are_kept_per_registries_never_across_different_ones(rules_copy, tmp_path):
+    from decision.inputs.rulebook import load_rulebook
+
+    profile = write(tmp_path / "p" / "d.yaml", "id: d\nname: D\nscores:\n  science: 5.5\n")
+    with pytest.raises(ProfileError, match="science"):
+        load_profiles([profile], load_rulebook(RULES_DIR))
+    # The same registries in another folder: the kept models serve it, and refuse alike.
+    with pytest.raises(ProfileError, match="science"):
+        load_profiles([profile], load_rulebook(rules_copy))
+    scales = rules_copy / "scales.yaml"
+    scales.write_text(scales.read_text(encoding="utf-8").replace("max: 5", "max: 6"), encoding="utf-8")
+    assert load_profiles([profile], load_rulebook(rules_copy))[0].scores["science"].value == 5.5

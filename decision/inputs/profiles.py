@@ -12,7 +12,6 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -382,9 +381,36 @@ def _indicator_validator(rulebook: Rulebook, name: str):
     return Annotated[Any, PlainValidator(validate), WithJsonSchema(schema)]
 
 
-@lru_cache(maxsize=32)
+# Building the models is a pydantic schema build each time; every run (an audit replay,
+# the room, each test) loads its own Rulebook of the same registries. The models depend
+# only on what this key holds, so they are kept by it.
+_MODELS_KEPT = 32
+_models: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {}
+
+
+def _registries_key(rulebook: Rulebook) -> str:
+    parts = {
+        "scale": rulebook.scale.model_dump(),
+        "symbols": rulebook.symbols,
+        "scores": {name: d.model_dump() for name, d in rulebook.scores.items()},
+        "factors": {name: d.model_dump() for name, d in rulebook.factors.items()},
+        "indicators": {name: d.model_dump() for name, d in rulebook.indicators.indicators.items()},
+    }
+    return json.dumps(parts, default=str)
+
+
 def profile_models(rulebook: Rulebook) -> tuple[type[BaseModel], type[BaseModel]]:
     """The pydantic models of one profile and of a ``domains:`` list, for this rulebook."""
+    key = _registries_key(rulebook)
+    models = _models.get(key)
+    if models is None:
+        if len(_models) >= _MODELS_KEPT:
+            _models.pop(next(iter(_models)))
+        models = _models[key] = _build_profile_models(rulebook)
+    return models
+
+
+def _build_profile_models(rulebook: Rulebook) -> tuple[type[BaseModel], type[BaseModel]]:
     score_type = _score_validator(rulebook)
     factor_type = _score_validator(rulebook, range_refusal=FACTOR_RANGE_REFUSAL)
     strict = ConfigDict(extra="forbid")
