@@ -392,3 +392,31 @@ def test_two_threads_asking_whether_durable_loads_both_get_the_answer(monkeypatc
     for thread in threads:
         thread.join()
     assert len(answers) == 2 and all(answer is not None for answer in answers), answers
+
+
+@pytest.mark.parametrize("packed", [True, False], ids=["packed", "rows"])
+def test_grid_patterns_count_what_walking_every_profile_counts(rulebook, monkeypatch, packed):
+    # rules check counts profiles per pattern of node outcomes instead of walking each;
+    # on a trimmed grid (four values a score) both are cheap, and must agree exactly.
+    from decision.engine import rules_check
+    from decision.engine.nodes import node_criteria
+
+    if not packed:
+        monkeypatch.setattr(rules_check, "PACKED_NODES", 0)
+    grid = {name: values[:2] + values[-2:] for name, values in score_grid(rulebook).items()}
+    nodes = node_criteria(rulebook)
+    engine = Engine(rulebook, ZEN)
+    table = {}
+    for code, criterion in nodes.items():
+        for values in itertools.product(*(grid[s] for s in criterion.scores)):
+            fired = engine.fire(code, dict(zip(criterion.scores, values, strict=True)), all_matches=True)
+            table[(code, values)] = fired[0].rsplit(".", 1)[1]
+    walked: dict[tuple, list] = {}
+    names = list(grid)
+    for values in itertools.product(*(grid[n] for n in names)):
+        scores = dict(zip(names, values, strict=True))
+        pattern = tuple(table[(code, tuple(scores[s] for s in c.scores))] for code, c in nodes.items())
+        walked.setdefault(pattern, [0, scores])[0] += 1
+    counted = rules_check.grid_patterns(grid, nodes, table)
+    assert [(count, scores) for count, scores in counted] == [(c, s) for c, s in walked.values()]
+    assert sum(count for count, _ in counted) == math.prod(len(v) for v in grid.values())

@@ -100,22 +100,69 @@ def check_rules(rulebook: Rulebook) -> CheckReport:
     if report.gaps or report.overlaps:
         return report
 
-    names = list(grid)
-    for values in itertools.product(*(grid[n] for n in names)):
-        scores = dict(zip(names, values, strict=True))
-        report.profiles += 1
+    for count, scores in grid_patterns(grid, nodes, outcome_table):
+        report.profiles += count
         leaves = _reachable_leaves(rulebook, nodes, outcome_table, scores)
         outcomes = {(rulebook.leaves[leaf].category, rulebook.leaves[leaf].variant) for leaf in leaves}
         if len(outcomes) > 1:
-            report.undetermined += 1
+            report.undetermined += count
         elif len(leaves) == 1:
-            report.leaf_counts[next(iter(leaves))] += 1
+            report.leaf_counts[next(iter(leaves))] += count
         else:
             # Same category through several leaves (e.g. which link is missing is open).
             report.leaf_counts.setdefault("(category known, leaf open)", 0)
-            report.leaf_counts["(category known, leaf open)"] += 1
+            report.leaf_counts["(category known, leaf open)"] += count
     report.unreached_leaves = [code for code in rulebook.leaves if report.leaf_counts[code] == 0]
     return report
+
+
+_OUTCOME_CODES = {"yes": 0, "no": 1, "unknown": 2}
+# Up to this many nodes a pattern packs into one whole number (3**39 < 2**63), which sorts
+# far faster than rows of outcomes.
+PACKED_NODES = 39
+
+
+def grid_patterns(grid, nodes, outcome_table) -> list[tuple[int, dict[str, float | None]]]:
+    """Each pattern of node outcomes on the full grid: how many profiles show it, and the
+    first of them in enumeration order.
+
+    The walk's result is a function of the node outcomes alone, so the hundreds of
+    patterns stand for the grid's hundreds of thousands of profiles. Each node's outcome
+    is spread over the grid as an array (it reads only its own scores), so no profile is
+    visited one by one; the counts are exact.
+    """
+    import numpy as np
+
+    names = list(grid)
+    shape = tuple(len(grid[name]) for name in names)
+    columns = []
+    for code, criterion in nodes.items():
+        read = list(criterion.scores)
+        table = np.empty([len(grid[s]) for s in read], dtype=np.int8)
+        for index in itertools.product(*(range(len(grid[s])) for s in read)):
+            values = tuple(grid[s][i] for s, i in zip(read, index, strict=True))
+            table[index] = _OUTCOME_CODES[outcome_table[(code, values)]]
+        axes = [names.index(s) for s in read]
+        order = sorted(range(len(read)), key=lambda k: axes[k])
+        table = table.transpose(order)
+        spread = [shape[axis] if axis in axes else 1 for axis in range(len(names))]
+        columns.append(np.broadcast_to(table.reshape(spread), shape).reshape(-1))
+    if not columns:  # a tree whose root is a leaf: one pattern, every profile
+        return [(int(np.prod(shape)), {name: grid[name][0] for name in names})]
+    if len(columns) <= PACKED_NODES:
+        outcomes = np.zeros(columns[0].shape, dtype=np.int64)
+        for column in columns:
+            outcomes *= 3
+            outcomes += column
+        _, first, counts = np.unique(outcomes, return_index=True, return_counts=True)
+    else:
+        _, first, counts = np.unique(np.stack(columns, axis=1), axis=0, return_index=True, return_counts=True)
+    patterns = []
+    for position in np.argsort(first, kind="stable"):
+        index = np.unravel_index(int(first[position]), shape)
+        scores = {name: grid[name][int(i)] for name, i in zip(names, index, strict=True)}
+        patterns.append((int(counts[position]), scores))
+    return patterns
 
 
 def _reachable_leaves(rulebook, nodes, outcome_table, scores) -> set[str]:
@@ -188,14 +235,8 @@ def check_engines(rulebook: Rulebook, *, limit: int = 20) -> EngineComparison:
     # for every profile of the grid with that pattern.
     backend = zen.backend
     assert isinstance(backend, ZenBackend)
-    names = list(grid)
-    patterns: dict[tuple[str, ...], dict[str, float | None]] = {}
-    for values in itertools.product(*(grid[n] for n in names)):
-        scores = dict(zip(names, values, strict=True))
-        report.profiles += 1
-        pattern = tuple(outcome_table[(code, tuple(scores[s] for s in c.scores))] for code, c in nodes.items())
-        patterns.setdefault(pattern, scores)
-    for scores in patterns.values():
+    for count, scores in grid_patterns(grid, nodes, outcome_table):
+        report.profiles += count
         report.patterns += 1
         leaves = _reachable_leaves(rulebook, nodes, outcome_table, scores)
         labels = {(rulebook.leaves[leaf].category, rulebook.leaves[leaf].variant) for leaf in leaves}
