@@ -73,7 +73,7 @@ score_value = st.one_of(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.fixed_dictionaries({name: score_value for name in SCORES}))
 def test_engine_matches_reference_on_random_profiles(rulebook, values):
     check(Engine(rulebook), values)

@@ -86,9 +86,9 @@ def _grid_profiles(rulebook, step: int):
 
 @requires_durable
 def test_engines_give_identical_results_on_a_stride_of_the_grid(rulebook):
-    # Every 293rd of the 279,936 grid profiles (956), with every field of the result
+    # Every 997th of the 279,936 grid profiles (281), with every field of the result
     # compared; the whole grid is the slow test below.
-    assert_same(rulebook, list(_grid_profiles(rulebook, 293)))
+    assert_same(rulebook, list(_grid_profiles(rulebook, 997)))
 
 
 @requires_durable
@@ -108,7 +108,7 @@ value = st.one_of(
 
 
 @requires_durable
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(values=st.fixed_dictionaries({name: value for name in SCORES}))
 def test_engines_agree_on_random_profiles_with_missing_values(rulebook, values):
     assert_same(rulebook, [profile(rulebook, values)])
@@ -353,7 +353,7 @@ READINGS = sorted(p.stem for p in (REPO / "rules" / "readings").glob("*.yaml"))
 def test_engines_agree_under_each_reading_on_a_stride_of_the_grid(reading):
     # A reading adds nodes and leaves: both engines must compile them alike.
     rules = load_rulebook(REPO / "rules", [reading])
-    assert_same(rules, list(_grid_profiles(rules, 997)))
+    assert_same(rules, list(_grid_profiles(rules, 2999)))
 
 
 @requires_durable
