@@ -649,6 +649,8 @@ def test_a_kept_parse_is_handed_out_as_a_copy_and_never_outlives_an_edit(tmp_pat
     again = load_yaml_file(path)
     assert again.data == {"id": "a", "scores": {"science": 4}}
     assert again.position(("scores", "science")) == (3, 12)
+    elsewhere = write(tmp_path / "other" / "d.yaml", path.read_text(encoding="utf-8"))
+    assert load_yaml_file(elsewhere).problem(("id",), "id", "x").file == str(elsewhere)
     write(path, "id: a\nscores:\n  science: 2\n")
     assert load_yaml_file(path).data["scores"]["science"] == 2
     write(path, "id: a\nscores:\n  science: [\n")

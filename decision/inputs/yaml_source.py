@@ -166,7 +166,7 @@ def load_yaml_file(path: Path) -> YamlDocument:
 # so memory stays proportional to what a run holds anyway.
 _MEMO_MAX_TEXT = 64 * 1024
 _MEMO_MAX_DOCUMENTS = 512
-_memo: dict[tuple[str, str], YamlDocument] = {}
+_memo: dict[str, YamlDocument] = {}
 
 
 def _copied(value: Any) -> Any:
@@ -180,17 +180,16 @@ def _copied(value: Any) -> Any:
 
 def load_yaml_text(text: str, path: Path) -> YamlDocument:
     """Parse YAML text attributed to ``path`` (used for files and for tests)."""
-    key = (str(path), text)
-    kept = _memo.get(key)
+    # Kept by text alone: a copy of the rules folder parses once, wherever it lies.
+    kept = _memo.get(text)
     if kept is None:
         kept = _parse(text, Path(path))
-        if len(text) <= _MEMO_MAX_TEXT:
-            if len(_memo) >= _MEMO_MAX_DOCUMENTS:
-                _memo.pop(next(iter(_memo)))  # the oldest entry
-            _memo[key] = kept
-        else:
+        if len(text) > _MEMO_MAX_TEXT:
             return kept
-    return YamlDocument(kept.path, _copied(kept.data), dict(kept.value_positions), dict(kept.key_positions))
+        if len(_memo) >= _MEMO_MAX_DOCUMENTS:
+            _memo.pop(next(iter(_memo)))  # the oldest entry
+        _memo[text] = kept
+    return YamlDocument(Path(path), _copied(kept.data), dict(kept.value_positions), dict(kept.key_positions))
 
 
 def _parse(text: str, path: Path) -> YamlDocument:
