@@ -16,7 +16,7 @@ import pytest
 
 from decision.errors import Problem, RulesError
 from decision.inputs.rulebook import load_rulebook
-from tests.conftest import write
+from tests.conftest import RULES_DIR, write
 
 KNOWN_SCORES_SORTED = "economic, feasibility, innovation, opportunity, science, technology, transition"
 
@@ -560,3 +560,18 @@ def test_a_criterion_listing_a_score_twice_is_located(rules_copy):
     assert [p.render() for p in caught.value.problems] == [
         f'{path}:{line}:{column}: VC02: lists "innovation" twice (first as entry 1); a score is read once per test'
     ]
+
+
+def test_a_kept_rulebook_serves_only_identical_bytes_and_names_its_own_folder(rules_copy):
+    shipped = load_rulebook(RULES_DIR)
+    copied = load_rulebook(rules_copy)
+    assert copied.directory == rules_copy and shipped.directory == RULES_DIR
+    assert copied.file_digests == shipped.file_digests
+    thresholds = rules_copy / "thresholds.yaml"
+    thresholds.write_text(thresholds.read_text(encoding="utf-8").replace("value: 4", "value: 4.5", 1), encoding="utf-8")
+    edited = load_rulebook(rules_copy)
+    assert edited.file_digests["thresholds.yaml"] != shipped.file_digests["thresholds.yaml"]
+    assert [t.value for t in edited.thresholds.values()] != [t.value for t in shipped.thresholds.values()]
+    thresholds.write_text("thresholds: [", encoding="utf-8")
+    with pytest.raises(RulesError):
+        load_rulebook(rules_copy)

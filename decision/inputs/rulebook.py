@@ -427,6 +427,35 @@ def _located(document: YamlDocument, loc: tuple, code: str, message: str, *, pre
     return Problem(str(document.path), line, column, code, message)
 
 
+# The rules files a rulebook is built from; their digests are the rulebook's identity.
+RULES_FILES = (
+    "scales.yaml",
+    "scores.yaml",
+    "thresholds.yaml",
+    "criteria.yaml",
+    "tree.yaml",
+    "actions.yaml",
+    "workshop.yaml",
+    "portfolio.yaml",
+    "indicators.yaml",
+)
+# A process validates the same rules many times (every audit replay, every room reload,
+# every test). A Rulebook is frozen and a pure function of its files' bytes and the
+# readings, so one built from identical bytes is reused, with this run's folder.
+_RULEBOOKS_KEPT = 16
+_rulebooks: dict[tuple, Rulebook] = {}
+
+
+def _rules_identity(directory: Path, readings: tuple[str, ...]) -> tuple | None:
+    parts = []
+    try:
+        for name in (*RULES_FILES, *(f"readings/{r}.yaml" for r in readings)):
+            parts.append(hashlib.sha256((directory / name).read_bytes()).hexdigest())
+    except (OSError, ValueError):
+        return None  # the full load reports it, located
+    return (*readings, *parts)
+
+
 def load_rulebook(directory: Path, readings: list[str] | tuple[str, ...] = ()) -> Rulebook:
     """Load and cross-check every rules file in ``directory``; raise RulesError listing all problems.
 
@@ -434,6 +463,19 @@ def load_rulebook(directory: Path, readings: list[str] | tuple[str, ...] = ()) -
     cross-checks, so a reading is held to every check the rules are.
     """
     directory = Path(directory)
+    identity = _rules_identity(directory, tuple(readings)) if directory.is_dir() else None
+    kept = _rulebooks.get(identity) if identity is not None else None
+    if kept is not None:
+        return replace(kept, directory=directory)
+    rulebook = _load_rulebook(directory, readings)
+    if identity is not None:
+        if len(_rulebooks) >= _RULEBOOKS_KEPT:
+            _rulebooks.pop(next(iter(_rulebooks)))
+        _rulebooks[identity] = rulebook
+    return rulebook
+
+
+def _load_rulebook(directory: Path, readings: list[str] | tuple[str, ...]) -> Rulebook:
     problems: list[Problem] = []
     if not directory.is_dir():
         raise RulesError([Problem(str(directory), 1, 1, "rules", "not a folder of rules files")])
