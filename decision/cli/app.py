@@ -33,18 +33,20 @@ from decision.cli.options import (
     load_profile_paths,
     load_rules,
     new_console,
+    normalise_token,
 )
 from decision.cli.recording import ByOption, RecordOption, StoreOption, record_run
 from decision.errors import UsageError
 
-# -h as well as --help, on every command (Typer passes context settings down).
-HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
+# -h as well as --help, and the old choice names (`-f table`), on every command: a
+# subcommand's context inherits both from the root's.
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "token_normalize_func": normalise_token}
 
 
 def _new_app() -> typer.Typer:
     return typer.Typer(
         name="decision",
-        context_settings=HELP_OPTIONS,
+        context_settings=CONTEXT_SETTINGS,
         help="Sort strategic domains into VARIO's categories and explain every path.",
         no_args_is_help=True,
         add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
@@ -60,7 +62,7 @@ app.add_typer(rules_app, name="rules")
 
 
 class PortfolioFormat(StrEnum):
-    table = "table"
+    text = "text"
     json = "json"
     csv = "csv"
     markdown = "markdown"
@@ -75,14 +77,14 @@ SUFFIX_FORMATS = {
     ".md": PortfolioFormat.markdown,
     ".markdown": PortfolioFormat.markdown,
     ".xlsx": PortfolioFormat.xlsx,
-    ".txt": PortfolioFormat.table,
+    ".txt": PortfolioFormat.text,
 }
 
 
 def _portfolio_format(format: PortfolioFormat | None, out: Path | None) -> PortfolioFormat:
     implied = SUFFIX_FORMATS.get(out.suffix.lower()) if out is not None else None
     if format is None:
-        return implied or PortfolioFormat.table
+        return implied or PortfolioFormat.text
     if implied is not None and implied is not format:
         raise UsageError(
             f"--out {out}: the name says {implied.value} but --format is {format.value}; "
@@ -118,7 +120,7 @@ def classify(
         typer.Option(
             "--format",
             "-f",
-            help="Output format [default: table, or what the --out file name says: .json .csv .md .xlsx].",
+            help="Output format [default: text, or what the --out file name says: .json .csv .md .xlsx].",
             show_default=False,
         ),
     ] = None,

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 
 class CompareFormat(StrEnum):
-    table = "table"
+    text = "text"
     json = "json"
     markdown = "markdown"
 
@@ -209,7 +209,7 @@ def comparison_markdown(report: QuadrantComparison) -> str:
 
 def compare_quadrants(
     paths: TechnologyPaths = None,
-    format: Annotated[CompareFormat, typer.Option("--format", "-f", help="Output format.")] = CompareFormat.table,
+    format: Annotated[CompareFormat, typer.Option("--format", "-f", help="Output format.")] = CompareFormat.text,
     rules: RulesOption = None,
     reading: ReadingOption = None,
     threshold: ThresholdOption = None,

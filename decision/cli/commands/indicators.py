@@ -45,7 +45,7 @@ class ComputeFormat(StrEnum):
 
 
 class CompareFormat(StrEnum):
-    table = "table"
+    text = "text"
     csv = "csv"
     json = "json"
 
@@ -194,7 +194,7 @@ def compare(
             show_default=False,
         ),
     ] = None,
-    format: Annotated[CompareFormat, typer.Option("--format", "-f", help="Output format.")] = CompareFormat.table,
+    format: Annotated[CompareFormat, typer.Option("--format", "-f", help="Output format.")] = CompareFormat.text,
     sheet: SheetOption = None,
     relatedness: RelatednessOption = None,
     complexity: ComplexityOption = None,
