@@ -34,6 +34,7 @@ from decision.cli.options import (
     load_rules,
     new_console,
     normalise_token,
+    problem_items,
 )
 from decision.cli.recording import ByOption, RecordOption, StoreOption, record_run
 from decision.errors import UsageError
@@ -257,10 +258,8 @@ def validate(
 
 
 def _problems_json(problems, **counts) -> None:
-    items = [
-        {"file": p.file, "line": p.line, "column": p.column, "field": p.field, "message": p.message} for p in problems
-    ]
-    sys.stdout.write(json.dumps({"ok": not problems, **counts, "problems": items}, indent=2, ensure_ascii=False) + "\n")
+    data = {"ok": not problems, **counts, "problems": problem_items(problems)}
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 @app.command()

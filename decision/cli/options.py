@@ -174,6 +174,13 @@ def handles_errors(command):
     return wrapper
 
 
+def problem_items(problems) -> list[dict]:
+    """Located problems as JSON objects, the one shape every ``--format json`` reports them in."""
+    return [
+        {"file": p.file, "line": p.line, "column": p.column, "field": p.field, "message": p.message} for p in problems
+    ]
+
+
 _NO_ENGINE = object()
 
 
