@@ -137,8 +137,11 @@ def classify(
 ) -> None:
     """Classify a portfolio: one row per domain with category, variant and the key reason.
 
-    Examples: decision classify; decision classify domains/ --out portfolio.xlsx;
-    decision classify --threshold science=4.5 --record --by alice
+    \b
+    Examples:
+      decision classify
+      decision classify domains/ --out portfolio.xlsx
+      decision classify --threshold science=4.5 --record --by alice
     """
     from decision.analyses.margins import with_fragility
     from decision.engine.walk import classify_all
@@ -199,7 +202,10 @@ def explain(
 ) -> None:
     """Explain one domain: its scores, every test on its path, the leaf, actions and warnings.
 
-    Examples: decision explain semiconductors; decision explain kst-semiconductors domains/technologies -f json
+    \b
+    Examples:
+      decision explain semiconductors
+      decision explain kst-semiconductors domains/technologies -f json
     """
     from decision.analyses.margins import with_fragility
     from decision.engine.walk import Engine
@@ -236,7 +242,10 @@ def validate(
 ) -> None:
     """Check profiles only, listing every problem with its file, line and field.
 
-    Example: decision validate my-profiles/ --format json
+    \b
+    Examples:
+      decision validate domains/
+      decision validate domains/technologies --format json
     """
     from decision.errors import ProblemsError, RulesError
 
@@ -280,7 +289,11 @@ def tree(
 ) -> None:
     """Draw the decision tree from the rules folder.
 
-    Examples: decision tree; decision tree -f mermaid; decision tree -f json --threshold science=4.5
+    \b
+    Examples:
+      decision tree
+      decision tree -f mermaid
+      decision tree -f json --threshold science=4.5
     """
     from decision.renderers.tree_drawing import tree_jdm, tree_json, tree_mermaid, tree_text
 
@@ -294,7 +307,13 @@ def tree(
 @app.command()
 @handles_errors
 def schema(rules: RulesOption = None, reading: ReadingOption = None) -> None:
-    """Print the JSON Schema of the profile format (for editor completion and validation)."""
+    """Print the JSON Schema of the profile format (for editor completion and validation).
+
+    \b
+    Examples:
+      decision schema
+      decision schema --reading science-without-translation
+    """
     from decision.inputs.profiles import profile_json_schema
 
     rulebook = load_rules(rules, None, readings=reading)
@@ -327,7 +346,10 @@ def rules_check(
 
     Then proves the same of each reading in the rules folder, applied alone.
 
-    Example: decision rules check --engines --format json
+    \b
+    Examples:
+      decision rules check
+      decision rules check --engines --format json
     """
     from rich.table import Table
 

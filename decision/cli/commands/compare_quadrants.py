@@ -215,7 +215,13 @@ def compare_quadrants(
     threshold: ThresholdOption = None,
     engine: EngineOption = None,
 ) -> None:
-    """Each technology's CEPS quadrant beside VARIO's category: do they agree, and if not, why."""
+    """Each technology's CEPS quadrant beside VARIO's category: do they agree, and if not, why.
+
+    \b
+    Examples:
+      decision compare-quadrants
+      decision compare-quadrants -f markdown --threshold science=4.5
+    """
     from decision.ceps.comparison import compare_quadrants as compare
     from decision.ceps.quadrants import load_quadrants
     from decision.engine.walk import classify_all

@@ -79,7 +79,15 @@ def import_table(
     rules: RulesOption = None,
     reading: ReadingOption = None,
 ) -> None:
-    """Turn a table into profiles, one per row, keeping the table, row and column of every figure."""
+    """Turn a table into profiles, one per row, keeping the table, row and column of every figure.
+
+    \b
+    Examples:
+      decision import docs/examples/ceps-figures.csv \\
+          --mapping docs/examples/ceps-import-mapping.yaml --out imported
+      decision import docs/examples/ceps-figures.csv -f json --force \\
+          --mapping docs/examples/ceps-import-mapping.yaml --out imported
+    """
     from decision.inputs.table_import import BadRowsError, ImportProblems, TargetsExistError, plan_import, write_import
 
     as_json = format is ImportFormat.json
