@@ -15,7 +15,7 @@ from tests.conftest import CLI_ENV, REPO, requires_durable
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = {
-    "classify-table": ["classify"],
+    "classify-text": ["classify"],
     "classify-markdown": ["classify", "--format", "markdown"],
     "classify-csv": ["classify", "--format", "csv"],
     "explain-semiconductors": ["explain", "semiconductors"],

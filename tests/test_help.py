@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import typer
 
@@ -85,3 +87,38 @@ def test_a_misspelt_command_still_gets_a_suggestion(run_cli):
     result = run_cli("clasify")
     assert result.exit_code == 2
     assert "classify" in result.stderr
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c))
+def test_help_names_the_terminal_format_text(run_cli, command):
+    # `table` was the name on three commands and stays accepted, but help lists only `text`.
+    result = run_cli(*command, "-h")
+    for choices in re.findall(r"--format <([^>]*)>", result.stdout):
+        assert "table" not in choices.split("|"), f"the help of {' '.join(command)} lists table"
+
+
+INDICATORS_TABLE = "docs/examples/technology-counts.csv"
+OLD_FORMAT_NAME = [
+    # the commands where the terminal output was called `table`
+    ["classify"],
+    ["compare-quadrants"],
+    ["indicators", "compare", INDICATORS_TABLE, "--region", "Flanders"],
+    # the alias holds on every command with a `text` format, one of each kind here
+    ["explain", "semiconductors"],
+    ["tree"],
+    ["audit", "log", "--store", "missing.sqlite"],
+]
+
+
+@pytest.mark.parametrize("args", OLD_FORMAT_NAME, ids=lambda a: " ".join(a[:2]))
+def test_the_old_format_name_table_gives_the_text_output(run_cli, args):
+    text = run_cli(*args, "-f", "text")
+    table = run_cli(*args, "-f", "table")
+    assert (table.exit_code, table.stdout, table.stderr) == (text.exit_code, text.stdout, text.stderr)
+    assert table.stdout or table.stderr
+
+
+def test_an_unknown_format_still_lists_the_current_names(run_cli):
+    result = run_cli("classify", "-f", "tabel")
+    assert result.exit_code == 2
+    assert "'text'" in result.stderr and "'table'" not in result.stderr

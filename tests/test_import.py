@@ -6,6 +6,7 @@ written when a row is bad (unless --skip-bad, exit 1), when a target exists (unl
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -461,3 +462,76 @@ def test_plan_writes_nothing(files, rulebook):
     assert [(p.row, p.id) for p in plan.profiles] == [(2, "alpha"), (3, "beta")]
     assert plan.problems == [] and plan.bad_rows == []
     assert sorted(p.name for p in files.iterdir()) == ["mapping.yaml", "table.csv"]
+
+
+# --- --format json -----------------------------------------------------------------------------
+
+# Each case: the table (None: GOOD_CSV), a file already in out/, extra arguments, the exit
+# code (the same as the text output's), and what the JSON object must hold.
+JSON_CASES = {
+    "all written": (None, None, [], 0, {"ok": True, "ids": ["alpha", "beta"], "bad_rows": [], "problems": 0}),
+    "bad rows": (BAD_CSV, None, [], 2, {"ok": False, "ids": [], "bad_rows": [2, 3, 4, 5, 6, 7, 8], "problems": 11}),
+    "skip bad": (
+        BAD_CSV + "epsilon,Epsilon,4,4,4,4,1.2,60\n",
+        None,
+        ["--skip-bad"],
+        1,
+        {"ok": False, "ids": ["epsilon"], "bad_rows": [2, 3, 4, 5, 6, 7, 8], "problems": 11},
+    ),
+    "bad mapping": (
+        None,
+        None,
+        ["--mapping", "table.csv"],  # given last, it replaces the runner's mapping.yaml
+        2,
+        {"ok": False, "ids": [], "bad_rows": [], "problems": 1},
+    ),
+    "target exists": (
+        None,
+        "beta.yaml",
+        [],
+        2,
+        {"ok": False, "ids": [], "bad_rows": [], "problems": 0, "existing": ["out/beta.yaml"]},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(JSON_CASES))
+def test_json_reports_the_import_with_the_text_exit_code(run_cli, files, case):
+    table, existing, args, exit_code, expected = JSON_CASES[case]
+    if table is not None:
+        write(files / "table.csv", table)
+    if existing is not None:
+        write(files / "out" / existing, "id: beta\nname: hand-made\n")
+    text = run_import(run_cli, files, *args)
+    assert text.exit_code == exit_code, text.stderr
+    # The text run may have written profiles: start again from the same state.
+    for path in (files / "out").glob("*.yaml") if (files / "out").is_dir() else ():
+        if path.name != existing:
+            path.unlink()
+    result = run_import(run_cli, files, *args, "--format", "json")
+    assert result.exit_code == exit_code
+    assert result.stderr == ""
+    data = json.loads(result.stdout)
+    assert set(data) == {"ok", "table", "mapping", "out", "profiles", "problems", "bad_rows", "existing"}
+    assert (data["table"], data["out"]) == ("table.csv", "out")
+    assert data["mapping"] == ("table.csv" if "--mapping" in args else "mapping.yaml")
+    assert data["ok"] is expected["ok"]
+    assert data["profiles"] == [{"id": i, "path": f"out/{i}.yaml"} for i in expected["ids"]]
+    assert sorted(p.name for p in (files / "out").glob("*.yaml")) == sorted(
+        [f"{i}.yaml" for i in expected["ids"]] + ([existing] if existing else [])
+    )
+    assert data["bad_rows"] == expected["bad_rows"]
+    assert len(data["problems"]) == expected["problems"]
+    assert data["existing"] == expected.get("existing", [])
+
+
+def test_json_problems_are_located_as_in_validate(run_cli, files):
+    write(files / "table.csv", BAD_CSV)
+    data = json.loads(run_import(run_cli, files, "-f", "json").stdout)
+    assert data["problems"][0] == {
+        "file": "table.csv",
+        "line": 3,
+        "column": 1,
+        "field": "id",
+        "message": "\"Bad Id\" is not an id: a lowercase slug of a-z, 0-9 and '-', starting with a letter or digit",
+    }

@@ -28,7 +28,7 @@ from decision.inputs.profiles import load_profiles
 from decision.inputs.readings import available_readings
 from decision.inputs.sheets import load_sheets
 from decision.model.result import ScoreValue
-from tests.conftest import DOMAINS_DIR, REPO, write
+from tests.conftest import CLI_ENV, DOMAINS_DIR, REPO, write
 from tests.test_bad_profiles import assert_clean_failure
 
 EXAMPLE_SHEETS = REPO / "examples" / "workshop-sheets"
@@ -620,3 +620,35 @@ def test_exact_is_faster_than_ten_thousand_draws(rulebook):
         return min(timings)
 
     assert best(lambda: run_exact(inputs, rulebook)) < best(lambda: run_robustness(inputs, rulebook, draws=10_000))
+
+
+def _listing(text: str, heading: str) -> list[str]:
+    lines = text.splitlines()
+    start = lines.index(heading) + 1
+    return lines[start : lines.index("", start)]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["examples/ranges.yaml"], ["--sheets", "examples/workshop-sheets"]],
+    ids=["ranges", "sheets"],
+)
+def test_long_uncertain_score_lines_wrap_under_their_text(run_cli, monkeypatch, args):
+    heading = "uncertain scores (their spans; the JSON says how each spreads):"
+    monkeypatch.setitem(CLI_ENV, "COLUMNS", "300")
+    wide = _listing(run_cli("robustness", *args).stdout, heading)
+    monkeypatch.setitem(CLI_ENV, "COLUMNS", "80")
+    narrow = _listing(run_cli("robustness", *args).stdout, heading)
+    assert len(narrow) > len(wide)  # something wrapped, or the test proves nothing
+    entries: list[str] = []
+    for line in narrow:
+        assert len(line) <= 80 and line == line.rstrip()
+        head, _, _ = line.partition(": ")
+        if line.startswith("  ") and not line.startswith("   ") and " " not in head.strip():
+            entries.append(line)
+            indent = len(head) + 2
+        else:
+            # A continuation: under the first character after "id: ", never at column 0.
+            assert line[:indent] == " " * indent and line[indent] != " ", line
+            entries[-1] += " " + line.strip()
+    assert entries == wide

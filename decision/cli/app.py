@@ -33,18 +33,21 @@ from decision.cli.options import (
     load_profile_paths,
     load_rules,
     new_console,
+    normalise_token,
+    problem_items,
 )
 from decision.cli.recording import ByOption, RecordOption, StoreOption, record_run
 from decision.errors import UsageError
 
-# -h as well as --help, on every command (Typer passes context settings down).
-HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
+# -h as well as --help, and the old choice names (`-f table`), on every command: a
+# subcommand's context inherits both from the root's.
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "token_normalize_func": normalise_token}
 
 
 def _new_app() -> typer.Typer:
     return typer.Typer(
         name="decision",
-        context_settings=HELP_OPTIONS,
+        context_settings=CONTEXT_SETTINGS,
         help="Sort strategic domains into VARIO's categories and explain every path.",
         no_args_is_help=True,
         add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
@@ -60,7 +63,7 @@ app.add_typer(rules_app, name="rules")
 
 
 class PortfolioFormat(StrEnum):
-    table = "table"
+    text = "text"
     json = "json"
     csv = "csv"
     markdown = "markdown"
@@ -75,14 +78,14 @@ SUFFIX_FORMATS = {
     ".md": PortfolioFormat.markdown,
     ".markdown": PortfolioFormat.markdown,
     ".xlsx": PortfolioFormat.xlsx,
-    ".txt": PortfolioFormat.table,
+    ".txt": PortfolioFormat.text,
 }
 
 
 def _portfolio_format(format: PortfolioFormat | None, out: Path | None) -> PortfolioFormat:
     implied = SUFFIX_FORMATS.get(out.suffix.lower()) if out is not None else None
     if format is None:
-        return implied or PortfolioFormat.table
+        return implied or PortfolioFormat.text
     if implied is not None and implied is not format:
         raise UsageError(
             f"--out {out}: the name says {implied.value} but --format is {format.value}; "
@@ -118,7 +121,7 @@ def classify(
         typer.Option(
             "--format",
             "-f",
-            help="Output format [default: table, or what the --out file name says: .json .csv .md .xlsx].",
+            help="Output format [default: text, or what the --out file name says: .json .csv .md .xlsx].",
             show_default=False,
         ),
     ] = None,
@@ -134,8 +137,11 @@ def classify(
 ) -> None:
     """Classify a portfolio: one row per domain with category, variant and the key reason.
 
-    Examples: decision classify; decision classify domains/ --out portfolio.xlsx;
-    decision classify --threshold science=4.5 --record --by alice
+    \b
+    Examples:
+      decision classify
+      decision classify domains/ --out portfolio.xlsx
+      decision classify --threshold science=4.5 --record --by alice
     """
     from decision.analyses.margins import with_fragility
     from decision.engine.walk import classify_all
@@ -196,7 +202,10 @@ def explain(
 ) -> None:
     """Explain one domain: its scores, every test on its path, the leaf, actions and warnings.
 
-    Examples: decision explain semiconductors; decision explain kst-semiconductors domains/technologies -f json
+    \b
+    Examples:
+      decision explain semiconductors
+      decision explain kst-semiconductors domains/technologies -f json
     """
     from decision.analyses.margins import with_fragility
     from decision.engine.walk import Engine
@@ -233,7 +242,10 @@ def validate(
 ) -> None:
     """Check profiles only, listing every problem with its file, line and field.
 
-    Example: decision validate my-profiles/ --format json
+    \b
+    Examples:
+      decision validate domains/
+      decision validate domains/technologies --format json
     """
     from decision.errors import ProblemsError, RulesError
 
@@ -255,10 +267,8 @@ def validate(
 
 
 def _problems_json(problems, **counts) -> None:
-    items = [
-        {"file": p.file, "line": p.line, "column": p.column, "field": p.field, "message": p.message} for p in problems
-    ]
-    sys.stdout.write(json.dumps({"ok": not problems, **counts, "problems": items}, indent=2, ensure_ascii=False) + "\n")
+    data = {"ok": not problems, **counts, "problems": problem_items(problems)}
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 @app.command()
@@ -279,7 +289,11 @@ def tree(
 ) -> None:
     """Draw the decision tree from the rules folder.
 
-    Examples: decision tree; decision tree -f mermaid; decision tree -f json --threshold science=4.5
+    \b
+    Examples:
+      decision tree
+      decision tree -f mermaid
+      decision tree -f json --threshold science=4.5
     """
     from decision.renderers.tree_drawing import tree_jdm, tree_json, tree_mermaid, tree_text
 
@@ -293,7 +307,13 @@ def tree(
 @app.command()
 @handles_errors
 def schema(rules: RulesOption = None, reading: ReadingOption = None) -> None:
-    """Print the JSON Schema of the profile format (for editor completion and validation)."""
+    """Print the JSON Schema of the profile format (for editor completion and validation).
+
+    \b
+    Examples:
+      decision schema
+      decision schema --reading science-without-translation
+    """
     from decision.inputs.profiles import profile_json_schema
 
     rulebook = load_rules(rules, None, readings=reading)
@@ -326,7 +346,10 @@ def rules_check(
 
     Then proves the same of each reading in the rules folder, applied alone.
 
-    Example: decision rules check --engines --format json
+    \b
+    Examples:
+      decision rules check
+      decision rules check --engines --format json
     """
     from rich.table import Table
 

@@ -23,6 +23,22 @@ from decision.errors import DecisionError, EngineError, ProfileError, RulesError
 
 EXIT_CHECK_FAILED, EXIT_INPUT, EXIT_RULES, EXIT_ENGINE = 1, 2, 3, 4
 
+# Old names of choice values, still accepted so that existing scripts keep working: the
+# terminal output was called `table` on classify, compare-quadrants and indicators compare
+# and `text` everywhere else. Help and completion list the current names only.
+CHOICE_ALIASES = {"table": "text"}
+
+
+def normalise_token(token: str) -> str:
+    """Map an old choice name to its current one before click's choice check.
+
+    Installed as click's ``token_normalize_func`` on the root command, which every
+    subcommand's context inherits. Both click (older typer) and typer 0.2x's own choice
+    coercion pass each choice and the given value through it; click also passes option
+    and command names (``--format``, ``classify``), which no alias matches.
+    """
+    return CHOICE_ALIASES.get(token, token)
+
 
 def _conventional_argument_help() -> None:
     """Write arguments in help as people know them from other tools: ``ID``, ``[PATH]...``.
@@ -156,6 +172,13 @@ def handles_errors(command):
             raise typer.Exit(EXIT_ENGINE) from None
 
     return wrapper
+
+
+def problem_items(problems) -> list[dict]:
+    """Located problems as JSON objects, the one shape every ``--format json`` reports them in."""
+    return [
+        {"file": p.file, "line": p.line, "column": p.column, "field": p.field, "message": p.message} for p in problems
+    ]
 
 
 _NO_ENGINE = object()

@@ -8,6 +8,7 @@ With ``--readings``, one report per reading, side by side.
 from __future__ import annotations
 
 import json
+import textwrap
 from dataclasses import dataclass
 
 from rich.console import Group
@@ -69,6 +70,28 @@ def _matters(domain: DomainRobustness) -> str:
     return f"{name} ({total:.2f})"
 
 
+class _Hanging:
+    """``  label: text`` on one line; a text too long for the terminal wraps under itself,
+    not back to column 0, so that each domain's list stays readable as one entry."""
+
+    def __init__(self, label: str, text: str, indent: int = 2):
+        self.head = " " * indent + f"{label}: "
+        self.text = text
+
+    def __rich_console__(self, console, options):
+        width = max(options.max_width - len(self.head), 20)
+        # Spaces only, as rich wraps: "no-focus/internationalisation" stays whole.
+        first, *rest = textwrap.wrap(self.text, width, break_on_hyphens=False) or [""]
+        yield Text(self.head + first)
+        for line in rest:
+            yield Text(" " * len(self.head) + line)
+
+
+def _listed(heading: str, entries: list[tuple[str, str]]) -> Group:
+    """A heading, one hanging ``  id: text`` entry per line, and the blank line after."""
+    return Group(Text(heading), *(_Hanging(label, text) for label, text in entries), Text(""))
+
+
 def robustness_view(report: RobustnessReport) -> Group:
     """The settings line, one row per domain, and a caption on how sure the shares are."""
     table = Table(title="robustness of the classification")
@@ -78,12 +101,13 @@ def robustness_view(report: RobustnessReport) -> Group:
     table.add_column("as profiled", min_width=9)
     table.add_column("runner-up", min_width=9)
     table.add_column("matters most", min_width=9)
-    uncertain = Text("uncertain scores (their spans; the JSON says how each spreads):\n")
+    spans = []
     for domain in report.domains:
         varied = [f"{v.score} {v.low:g}-{v.high:g}" for v in domain.variations if v.varies]
         category = domain.acceptability.category if domain.acceptability is not None else domain.as_profiled
         table.add_row(domain.id, f"{category} {_profiled(domain)}", _runner_up(domain), _matters(domain))
-        uncertain.append(f"  {domain.id}: {', '.join(varied) if varied else 'none'}\n")
+        spans.append((domain.id, ", ".join(varied) if varied else "none"))
+    uncertain = _listed("uncertain scores (their spans; the JSON says how each spreads):", spans)
     certain = sum(d.certain for d in report.domains)
     if report.sampled:
         table.caption = (
@@ -98,11 +122,11 @@ def robustness_view(report: RobustnessReport) -> Group:
         parts.append(Text(f"{domain.id}: {domain.notice}"))
     split = [d for d in report.domains if set(d.outcomes) != set(d.categories)]
     if split:
-        lines = Text("shares by outcome, variants apart:\n")
-        for domain in split:
-            shares = ", ".join(f"{label} {percent(domain.share(label))}" for label in domain.outcomes)
-            lines.append(f"  {domain.id}: {shares}\n")
-        parts.append(lines)
+        shares = [
+            (domain.id, ", ".join(f"{label} {percent(domain.share(label))}" for label in domain.outcomes))
+            for domain in split
+        ]
+        parts.append(_listed("shares by outcome, variants apart:", shares))
     return Group(*parts)
 
 

@@ -109,7 +109,13 @@ def log(
     store: ReadStoreOption = None,
     format: FormatOption = AuditFormat.text,
 ) -> None:
-    """The recorded runs, newest first: when, who, what, outcomes per category, chain status."""
+    """The recorded runs, newest first: when, who, what, outcomes per category, chain status.
+
+    \b
+    Examples:
+      decision audit log
+      decision audit log --domain semiconductors -f json
+    """
     with _open(store) as audit:
         chain = audit.check_chain()
         records, unreadable = _readable(audit)
@@ -303,7 +309,14 @@ def show(
         bool, typer.Option("--inputs", help="List the inputs stored with the run (see `decision audit export`).")
     ] = False,
 ) -> None:
-    """One recorded run; with ID, that domain's recorded result rendered like `explain`."""
+    """One recorded run; with ID, that domain's recorded result rendered like `explain`.
+
+    \b
+    Examples:
+      decision audit show 1
+      decision audit show 1 semiconductors
+      decision audit show 1 --inputs
+    """
 
     with _open(store) as audit:
         record = audit.get(run)
@@ -514,6 +527,11 @@ def verify(
     as information, with the outcome they would give now. Exit 1: chain broken, a run that
     does not reproduce from its stored inputs, a result whose category and leaf disagree,
     or a store that no longer extends the checkpoint.
+
+    \b
+    Examples:
+      decision audit verify
+      decision audit verify 1 --chain-only -f json
     """
     from decision.audit.replay import Replayer
     from decision.audit.store import AuditStoreError
@@ -618,6 +636,10 @@ def checkpoint(
     Keep it outside the store (mail it, print it, commit it elsewhere): `decision audit
     verify --checkpoint FILE` later fails if any run it covers was changed, even with
     every hash recomputed.
+
+    \b
+    Examples:
+      decision audit checkpoint --out checkpoint.txt --key audit.key
     """
     from decision.audit.checkpoint import sign
     from decision.errors import UsageError
@@ -644,7 +666,12 @@ def keygen(
     ],
     force: Annotated[bool, typer.Option("--force", help="Allow overwriting existing key files.")] = False,
 ) -> None:
-    """Make an Ed25519 key pair for signing checkpoints (the private key file is owner-only)."""
+    """Make an Ed25519 key pair for signing checkpoints (the private key file is owner-only).
+
+    \b
+    Examples:
+      decision audit keygen --out audit.key
+    """
     from decision.audit.checkpoint import generate_key, key_fingerprint, read_public_key
     from decision.errors import UsageError
     from decision.output_file import write_output
@@ -671,7 +698,13 @@ def prove(
     force: Annotated[bool, typer.Option("--force", help="Allow --out to overwrite an existing file.")] = False,
 ) -> None:
     """Write one domain's recorded result with a proof of its place in the store under a
-    checkpoint; `decision audit check-proof` checks it without the store."""
+    checkpoint; `decision audit check-proof` checks it without the store.
+
+    \b
+    Examples:
+      decision audit prove 1 semiconductors --checkpoint checkpoint.txt \\
+          --out proof.json
+    """
     from decision.audit.proof import make_proof
     from decision.output_file import write_output
 
@@ -691,7 +724,13 @@ def check_proof(
     ],
     public_key: PublicKeyOption = None,
 ) -> None:
-    """Check a proof of one domain's recorded result against a checkpoint, without the store."""
+    """Check a proof of one domain's recorded result against a checkpoint, without the store.
+
+    \b
+    Examples:
+      decision audit check-proof proof.json --checkpoint checkpoint.txt \\
+          --public-key audit.key.pub
+    """
     import json
 
     from decision.audit.proof import check_proof as check
@@ -740,6 +779,10 @@ def export(
     DIR/rules/ holds the rules files, the profiles and sheets keep their place relative to
     the run's working folder (files outside it go under DIR/outside/), and DIR/RERUN.txt
     says how to run `decision` on exactly what was decided.
+
+    \b
+    Examples:
+      decision audit export 1 --out run-1
     """
     import os
 

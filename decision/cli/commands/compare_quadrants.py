@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 
 class CompareFormat(StrEnum):
-    table = "table"
+    text = "text"
     json = "json"
     markdown = "markdown"
 
@@ -209,13 +209,19 @@ def comparison_markdown(report: QuadrantComparison) -> str:
 
 def compare_quadrants(
     paths: TechnologyPaths = None,
-    format: Annotated[CompareFormat, typer.Option("--format", "-f", help="Output format.")] = CompareFormat.table,
+    format: Annotated[CompareFormat, typer.Option("--format", "-f", help="Output format.")] = CompareFormat.text,
     rules: RulesOption = None,
     reading: ReadingOption = None,
     threshold: ThresholdOption = None,
     engine: EngineOption = None,
 ) -> None:
-    """Each technology's CEPS quadrant beside VARIO's category: do they agree, and if not, why."""
+    """Each technology's CEPS quadrant beside VARIO's category: do they agree, and if not, why.
+
+    \b
+    Examples:
+      decision compare-quadrants
+      decision compare-quadrants -f markdown --threshold science=4.5
+    """
     from decision.ceps.comparison import compare_quadrants as compare
     from decision.ceps.quadrants import load_quadrants
     from decision.engine.walk import classify_all

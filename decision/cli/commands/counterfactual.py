@@ -57,7 +57,13 @@ def counterfactual(
     threshold: ThresholdOption = None,
     engine: EngineOption = None,
 ) -> None:
-    """The smallest change of scores (fewest scores, then least total change) that lands ID in a category."""
+    """The smallest change of scores (fewest scores, then least total change) that lands ID in a category.
+
+    \b
+    Examples:
+      decision counterfactual semiconductors --to strong
+      decision counterfactual semiconductors --to strong --fix economic -f json
+    """
     from decision.analyses.counterfactual import counterfactual as search
     from decision.analyses.counterfactual import parse_fixed, parse_target, to_json, to_text
 

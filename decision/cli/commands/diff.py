@@ -124,7 +124,14 @@ def diff(
     threshold: ThresholdOption = None,
     engine: EngineOption = None,
 ) -> None:
-    """Compare two portfolios: categories, leaves, where the paths part, scores, thresholds, rules."""
+    """Compare two portfolios: categories, leaves, where the paths part, scores, thresholds, rules.
+
+    \b
+    Examples:
+      decision diff domains/semiconductors.yaml domains
+      decision diff rules rules --profiles domains/technologies -f json
+      decision diff run:1 run:2 --exit-code
+    """
     from decision.audit.diffing import KIND_NOUNS, Side, diff_results, rules_changes, thresholds_of
     from decision.engine.walk import classify_all
     from decision.inputs.rulebook import parse_threshold_options

@@ -45,7 +45,7 @@ class ComputeFormat(StrEnum):
 
 
 class CompareFormat(StrEnum):
-    table = "table"
+    text = "text"
     csv = "csv"
     json = "json"
 
@@ -153,7 +153,15 @@ def compute(
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
-    """Compute RCA, presence, relatedness density and complexity for every technology of a region."""
+    """Compute RCA, presence, relatedness density and complexity for every technology of a region.
+
+    \b
+    Examples:
+      decision indicators compute docs/examples/technology-counts.csv \\
+          --region Flanders -f csv
+      decision indicators compute docs/examples/technology-counts.csv \\
+          --region Flanders --out flanders.yaml
+    """
     from decision.analyses.count_indicators import profiles_document, region_figures
     from decision.inputs.profiles import profile_models
     from decision.renderers.indicator_views import figures_csv, figures_json, profiles_yaml
@@ -194,7 +202,7 @@ def compare(
             show_default=False,
         ),
     ] = None,
-    format: Annotated[CompareFormat, typer.Option("--format", "-f", help="Output format.")] = CompareFormat.table,
+    format: Annotated[CompareFormat, typer.Option("--format", "-f", help="Output format.")] = CompareFormat.text,
     sheet: SheetOption = None,
     relatedness: RelatednessOption = None,
     complexity: ComplexityOption = None,
@@ -205,7 +213,13 @@ def compare(
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
-    """Show whether each technology's CEPS quadrant and VARIO category survive a change of method."""
+    """Show whether each technology's CEPS quadrant and VARIO category survive a change of method.
+
+    \b
+    Examples:
+      decision indicators compare docs/examples/technology-counts.csv \\
+          --region Flanders
+    """
     from decision.ceps.method_sensitivity import method_sensitivity
     from decision.ceps.quadrants import load_quadrants
     from decision.cli.commands.plot import technologies_dir

@@ -50,7 +50,14 @@ def margins(
     threshold: ThresholdOption = None,
     engine: EngineOption = None,
 ) -> None:
-    """How far each score (or each threshold) can move before the outcome changes, and to what."""
+    """How far each score (or each threshold) can move before the outcome changes, and to what.
+
+    \b
+    Examples:
+      decision margins semiconductors
+      decision margins --thresholds
+      decision margins --all -f json
+    """
     from decision.analyses.margins import bulk_evaluate, domain_margins, threshold_margins
 
     if all_ and thresholds:

@@ -83,7 +83,13 @@ def quadrant(
     threshold: ThresholdOption = None,
     engine: EngineOption = None,
 ) -> None:
-    """Draw the CEPS quadrant chart: relatedness density by complexity, RCA colour, VARIO category markers."""
+    """Draw the CEPS quadrant chart: relatedness density by complexity, RCA colour, VARIO category markers.
+
+    \b
+    Examples:
+      decision plot quadrant --out quadrants.png
+      decision plot quadrant --rca publication --out quadrants.svg
+    """
     image_format = check_out(out, force)
     try:
         import matplotlib  # noqa: F401  (only to tell a missing extra from other failures)

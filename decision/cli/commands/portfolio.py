@@ -115,7 +115,13 @@ def portfolio(
     threshold: ThresholdOption = None,
     engine: EngineOption = None,
 ) -> None:
-    """The portfolio as a whole: counts per category and variant, and the VARIO rec. 2 warnings."""
+    """The portfolio as a whole: counts per category and variant, and the VARIO rec. 2 warnings.
+
+    \b
+    Examples:
+      decision portfolio
+      decision portfolio domains/technologies -f json
+    """
     from decision.analyses.portfolio import portfolio_report
     from decision.engine.walk import classify_all
 

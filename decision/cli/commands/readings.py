@@ -49,7 +49,14 @@ def readings(
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
-    """Each domain's category under the default reading and under each alternative reading."""
+    """Each domain's category under the default reading and under each alternative reading.
+
+    \b
+    Examples:
+      decision readings
+      decision readings domains/technologies -f csv
+      decision readings -f markdown --out readings.md
+    """
     from decision.analyses.readings import compare_readings
     from decision.inputs.readings import available_readings
     from decision.renderers.readings_views import readings_csv, readings_json, readings_markdown, readings_view

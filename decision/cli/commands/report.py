@@ -70,7 +70,13 @@ def report(
     store: StoreOption = None,
     by: ByOption = None,
 ) -> None:
-    """Write the portfolio report: summary by category, every domain explained, and the tree."""
+    """Write the portfolio report: summary by category, every domain explained, and the tree.
+
+    \b
+    Examples:
+      decision report --out report.html
+      decision report domains/chemicals.yaml --out chemicals.md
+    """
     from decision.analyses.margins import with_fragility
     from decision.engine.walk import classify_all
 

@@ -113,7 +113,14 @@ def robustness(
     threshold: ThresholdOption = None,
     engine: EngineOption = None,
 ) -> None:
-    """How likely each outcome is when scores (ranges, sheets) or thresholds (SCORE=LOW..HIGH) are uncertain."""
+    """How likely each outcome is when scores (ranges, sheets) or thresholds (SCORE=LOW..HIGH) are uncertain.
+
+    \b
+    Examples:
+      decision robustness examples/ranges.yaml
+      decision robustness --sheets examples/workshop-sheets
+      decision robustness examples/ranges.yaml --threshold economic=3.75..4.25
+    """
     from decision.analyses.robustness import domain_inputs
 
     if readings and reading:
@@ -222,8 +229,11 @@ def workshop(
     `decision workshop template [PATH]... --out FILE.csv|FILE.xlsx` writes instead a blank
     sheet to hand out, one row per domain (shipped ones by default).
 
-    Examples: decision workshop --sheets examples/workshop-sheets;
-    decision workshop template domains/ --out sheet.xlsx
+    \b
+    Examples:
+      decision workshop --sheets examples/workshop-sheets
+      decision workshop --sheets examples/workshop-sheets -f json
+      decision workshop template domains/ --out sheet.xlsx
     """
     from decision.analyses.disagreements import analyse_workshop
     from decision.inputs.sheets import load_sheets

@@ -76,7 +76,10 @@ def serve(
 ) -> None:
     """Run the workshop room: a facilitator page for the projector and a sheet for every participant.
 
-    Example: decision serve domains/ --host 0.0.0.0 --store workshop.sqlite
+    \b
+    Examples:
+      decision serve
+      decision serve domains/ --host 0.0.0.0 --store workshop.sqlite
     """
     try:
         import uvicorn

@@ -51,7 +51,13 @@ def whatif(
     store: StoreOption = None,
     by: ByOption = None,
 ) -> None:
-    """Compare a domain before and after --set: outcome, leaf, where the paths part, actions, warnings."""
+    """Compare a domain before and after --set: outcome, leaf, where the paths part, actions, warnings.
+
+    \b
+    Examples:
+      decision whatif semiconductors --set economic=4
+      decision whatif semiconductors --set economic=na -f json --record
+    """
     from decision.analyses.whatif import whatif as compare
     from decision.inputs.overrides import parse_set_options
 
