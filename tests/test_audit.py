@@ -577,6 +577,7 @@ def classify_content(rulebook, by: str = "writer"):
     )
 
 
+@pytest.mark.slow  # two fresh Python processes (about 1 s); CI runs it (pytest -m slow)
 def test_two_processes_writing_at_once(tmp_path, rulebook):
     content, blobs = classify_content(rulebook)
     path = str(tmp_path / "audit.sqlite")  # created by whichever writer comes first

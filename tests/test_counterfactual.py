@@ -239,6 +239,7 @@ def test_strict_operators_match_the_brute_force(rules_copy, name):
 score_value = st.one_of(st.none(), st.sampled_from([0.0, 1.5, 2.9999999999999996, 3.0, 3.5, 4.0, 4.75, 5.0]))
 
 
+@pytest.mark.slow  # the hand-made profiles above run always; CI runs this (pytest -m slow)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     values=st.fixed_dictionaries(

@@ -306,8 +306,6 @@ def test_golden_cli_output_is_the_same_under_each_engine(run_cli, monkeypatch, e
         assert result.stdout == expected.replace("the durable-rules engine", f"the {engine} engine"), name
 
 
-# Slow (15-20 s): the whole proof or every golden case again; CI runs it (pytest -m slow).
-@pytest.mark.slow
 @requires_durable
 def test_rules_check_engines_from_the_command_line(run_cli):
     result = run_cli("rules", "check", "--engines")
@@ -319,8 +317,6 @@ def test_rules_check_engines_from_the_command_line(run_cli):
     assert (REPO / "rules").is_dir()
 
 
-# Slow (15-20 s): the whole proof or every golden case again; CI runs it (pytest -m slow).
-@pytest.mark.slow
 @requires_durable
 def test_rules_check_engines_reports_a_disagreement(run_cli, monkeypatch):
     from decision.engine import zen

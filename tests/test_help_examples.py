@@ -22,9 +22,6 @@ DATA = ["rules", "domains", "examples", "docs/examples"]
 
 # Examples that cannot run here, with why.
 NOT_RUN = {"serve": "runs a web server until stopped (tests/test_serve.py covers the room)"}
-# `rules check` proves the rules over the whole score grid (about 15 s each): slow, as in
-# tests/test_cli_golden.py.
-SLOW = {"rules check"}
 # What must have run in the working folder first: the examples of these commands, in order.
 _STORE = ["classify", "whatif"]  # runs 1 and 2 of decision-audit.sqlite
 PREREQUISITES = {
@@ -112,11 +109,12 @@ def _params():
         marks = []
         if name in NOT_RUN:
             marks.append(pytest.mark.skip(reason=NOT_RUN[name]))
-        if name in SLOW:
-            marks.append(pytest.mark.slow)
         yield pytest.param(command, id=name, marks=marks)
 
 
+# Running every example (about fifty commands, a few seconds) is slow, run by CI
+# (pytest -m slow); that each command shows examples fitting 80 columns is checked always.
+@pytest.mark.slow
 @pytest.mark.parametrize("command", list(_params()))
 def test_every_example_runs(run_cli, workspace, command):
     for before in PREREQUISITES.get(" ".join(command), []):

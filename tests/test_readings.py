@@ -146,7 +146,6 @@ def test_readings_command_lists_the_domains_that_depend_on_an_interpretation(run
     assert "metals: no-focus/internationalisation (VL10) by default" in text.stdout
 
 
-@pytest.mark.slow  # 20 s: the proof under every reading; CI runs it (pytest -m slow)
 def test_rules_check_proves_every_reading(run_cli):
     result = run_cli("rules", "check")
     assert result.exit_code == 0, result.stderr

@@ -433,6 +433,7 @@ def test_the_report_says_when_it_was_written_and_from_which_files(run_cli, tmp_p
     assert f"| rules | tree.yaml | `{rules}` |" in text
 
 
+@pytest.mark.slow  # Chromium prints the report to PDF (about 2 s); CI runs it (pytest -m slow)
 def test_the_report_fits_an_a4_page(run_cli, tmp_path):
     """Printed, nothing may stick out of the page: measured in real Chromium with the print
     styles at the width of A4 between its margins (718 CSS pixels)."""

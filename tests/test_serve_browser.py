@@ -114,6 +114,7 @@ def test_moving_a_score_slider_changes_the_shown_category(browser, server, ruleb
     page.close()
 
 
+@pytest.mark.slow  # waits for the page's two-second poll; CI runs it (pytest -m slow)
 def test_a_participant_submission_shows_up_in_the_facilitator_view(browser, server):
     base, _ = server
     facilitator, errors = facilitator_page(browser, base)
