@@ -143,6 +143,50 @@ def test_out_whose_name_contradicts_the_format_is_refused_before_anything_is_wri
     assert list(tmp_path.iterdir()) == []
 
 
+COUNTS = "docs/examples/technology-counts.csv"
+# Every command with both --out and --format reads the format from the file name.
+OUT_CASES = {
+    "readings-json": (["readings", "domains/chemicals.yaml"], "r.json", lambda d: "domains" in json.loads(d)),
+    "readings-csv": (["readings", "domains/chemicals.yaml"], "r.csv", lambda d: d.startswith(b"id,")),
+    "readings-md": (["readings", "domains/chemicals.yaml"], "r.md", lambda d: d.startswith(b"|") or b"| id |" in d),
+    "readings-txt": (["readings", "domains/chemicals.yaml"], "r.txt", lambda d: b"Depends on an interpretation" in d),
+    "compare-json": (["indicators", "compare", COUNTS, "--region", "Flanders"], "c.json", lambda d: json.loads(d)),
+    "compare-csv": (["indicators", "compare", COUNTS, "--region", "Flanders"], "c.csv", lambda d: b"," in d),
+    "compute-yml": (["indicators", "compute", COUNTS, "--region", "Flanders"], "i.yml", lambda d: b"indicators:" in d),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OUT_CASES))
+def test_out_infers_the_format_on_every_command(run_cli, tmp_path, case):
+    args, name, check = OUT_CASES[case]
+    target = tmp_path / name
+    result = run_cli(*args, "--out", target)
+    assert result.exit_code == 0, result.stderr
+    assert check(target.read_bytes())
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["readings", "-f", "csv", "--out", "{tmp}/r.json"], "the name says json but --format is csv"),
+        (["readings", "--out", "{tmp}/r.xlsx"], "this command does not write xlsx; it writes text, json, csv"),
+        (["classify", "--out", "{tmp}/p.yaml"], "this command does not write yaml"),
+        (["indicators", "compare", COUNTS, "--region", "Flanders", "--out", "{tmp}/c.md"], "does not write markdown"),
+        (
+            ["indicators", "compute", COUNTS, "--region", "X", "-f", "csv", "--out", "{tmp}/i.json"],
+            "the name says json",
+        ),
+    ],
+    ids=lambda v: v[0] if isinstance(v, list) else "",
+)
+def test_an_out_name_the_command_cannot_honour_is_refused_before_any_work(run_cli, tmp_path, args, message):
+    result = run_cli(*(a.replace("{tmp}", str(tmp_path)) for a in args))
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_explain_unknown_id_lists_known_ids(run_cli):
     result = run_cli("explain", "nanotech")
     assert result.exit_code == 2

@@ -34,6 +34,7 @@ from decision.cli.options import (
     load_rules,
     new_console,
     normalise_token,
+    out_format,
     problem_items,
 )
 from decision.cli.recording import ByOption, RecordOption, StoreOption, record_run
@@ -68,30 +69,6 @@ class PortfolioFormat(StrEnum):
     csv = "csv"
     markdown = "markdown"
     xlsx = "xlsx"
-
-
-# What a file name says about its format: `classify --out portfolio.xlsx` writes a
-# workbook without being told twice, and `-f csv --out portfolio.json` is refused.
-SUFFIX_FORMATS = {
-    ".json": PortfolioFormat.json,
-    ".csv": PortfolioFormat.csv,
-    ".md": PortfolioFormat.markdown,
-    ".markdown": PortfolioFormat.markdown,
-    ".xlsx": PortfolioFormat.xlsx,
-    ".txt": PortfolioFormat.text,
-}
-
-
-def _portfolio_format(format: PortfolioFormat | None, out: Path | None) -> PortfolioFormat:
-    implied = SUFFIX_FORMATS.get(out.suffix.lower()) if out is not None else None
-    if format is None:
-        return implied or PortfolioFormat.text
-    if implied is not None and implied is not format:
-        raise UsageError(
-            f"--out {out}: the name says {implied.value} but --format is {format.value}; "
-            "drop --format or change the file name"
-        )
-    return format
 
 
 class ExplainFormat(StrEnum):
@@ -146,7 +123,7 @@ def classify(
     from decision.analyses.margins import with_fragility
     from decision.engine.walk import classify_all
 
-    format = _portfolio_format(format, out)
+    format = out_format(format, out, PortfolioFormat, PortfolioFormat.text)
     rulebook = load_rules(rules, threshold, engine, readings=reading)
     profiles = load_profile_paths(paths, rulebook)
     # Fragile: one score moved by at most fragile_step (rules/workshop.yaml) changes the outcome.

@@ -273,3 +273,37 @@ OutOption = Annotated[
     typer.Option("--out", help="Write to this file (atomically) instead of stdout.", show_default=False),
 ]
 ForceOption = Annotated[bool, typer.Option("--force", help="Allow --out to overwrite an existing file.")]
+
+# What a file name says about its format, for every command with --out and --format:
+# `--out portfolio.xlsx` writes a workbook without being told twice, and `-f csv --out
+# portfolio.json` is refused before anything is read, run, recorded or written.
+SUFFIX_FORMATS = {
+    ".json": "json",
+    ".csv": "csv",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".xlsx": "xlsx",
+    ".txt": "text",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+}
+
+
+def out_format(format: StrEnum | None, out: Path | None, formats: type[StrEnum], default: StrEnum) -> StrEnum:
+    """The format of a run: ``--format`` if given, else what the ``--out`` name says, else
+    ``default``. A name that contradicts ``--format``, or names a format this command does
+    not write, is a UsageError."""
+    named = SUFFIX_FORMATS.get(out.suffix.lower()) if out is not None else None
+    known = {member.value: member for member in formats}
+    implied = known.get(named) if named is not None else None
+    if named is not None and implied is None and format is None:
+        choices = ", ".join(known)
+        raise UsageError(f"--out {out}: this command does not write {named}; it writes {choices}")
+    if format is None:
+        return implied or default
+    if implied is not None and implied is not format:
+        raise UsageError(
+            f"--out {out}: the name says {implied.value} but --format is {format.value}; "
+            "drop --format or change the file name"
+        )
+    return format

@@ -30,6 +30,7 @@ from decision.cli.options import (
     handles_errors,
     load_rules,
     new_console,
+    out_format,
 )
 from decision.errors import UsageError
 
@@ -110,25 +111,6 @@ def _refuse_inputs(out: Path | None, *inputs: Path) -> None:
         raise UsageError(f"{out}: is one of this run's inputs; write the output somewhere else")
 
 
-# `--out flanders.csv` writes CSV without being told twice; a name that contradicts
-# --format is refused before anything is read or written.
-SUFFIX_FORMATS = {".csv": ComputeFormat.csv, ".json": ComputeFormat.json, ".yaml": ComputeFormat.yaml}
-
-
-def _compute_format(format: ComputeFormat | None, out: Path | None) -> ComputeFormat:
-    implied = None if out is None else SUFFIX_FORMATS.get(out.suffix.lower())
-    if out is not None and out.suffix.lower() == ".yml":
-        implied = ComputeFormat.yaml
-    if format is None:
-        return implied or ComputeFormat.yaml
-    if implied is not None and implied is not format:
-        raise UsageError(
-            f"--out {out}: the name says {implied.value} but --format is {format.value}; "
-            "drop --format or change the file name"
-        )
-    return format
-
-
 @indicators_app.command("compute")
 @handles_errors
 def compute(
@@ -166,7 +148,7 @@ def compute(
     from decision.inputs.profiles import profile_models
     from decision.renderers.indicator_views import figures_csv, figures_json, profiles_yaml
 
-    format = _compute_format(format, out)
+    format = out_format(format, out, ComputeFormat, ComputeFormat.yaml)
     rulebook = load_rules(rules, None, readings=reading)
     methods = _methods(rulebook, relatedness, complexity, rca_cutoff)
     _refuse_inputs(out, table, methods.file)
@@ -202,7 +184,15 @@ def compare(
             show_default=False,
         ),
     ] = None,
-    format: Annotated[CompareFormat, typer.Option("--format", "-f", help="Output format.")] = CompareFormat.text,
+    format: Annotated[
+        CompareFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format [default: text, or what the --out file name says: .json .csv .txt].",
+            show_default=False,
+        ),
+    ] = None,
     sheet: SheetOption = None,
     relatedness: RelatednessOption = None,
     complexity: ComplexityOption = None,
@@ -226,6 +216,7 @@ def compare(
     from decision.inputs.profiles import load_profiles
     from decision.renderers.indicator_views import sensitivity_csv, sensitivity_json, sensitivity_view
 
+    format = out_format(format, out, CompareFormat, CompareFormat.text)
     rulebook = load_rules(rules, None, engine, readings=reading)
     methods = _methods(rulebook, relatedness, complexity, rca_cutoff)
     quadrants = load_quadrants(rulebook)

@@ -21,6 +21,7 @@ from decision.cli.options import (
     load_profile_paths,
     load_rules,
     new_console,
+    out_format,
 )
 
 
@@ -33,7 +34,15 @@ class ReadingsFormat(StrEnum):
 
 def readings(
     paths: PathsArgument = None,
-    format: Annotated[ReadingsFormat, typer.Option("--format", "-f", help="Output format.")] = ReadingsFormat.text,
+    format: Annotated[
+        ReadingsFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format [default: text, or what the --out file name says: .json .csv .md .txt].",
+            show_default=False,
+        ),
+    ] = None,
     rules: RulesOption = None,
     reading: Annotated[
         list[str] | None,
@@ -55,12 +64,13 @@ def readings(
     Examples:
       decision readings
       decision readings domains/technologies -f csv
-      decision readings -f markdown --out readings.md
+      decision readings --out readings.md
     """
     from decision.analyses.readings import compare_readings
     from decision.inputs.readings import available_readings
     from decision.renderers.readings_views import readings_csv, readings_json, readings_markdown, readings_view
 
+    format = out_format(format, out, ReadingsFormat, ReadingsFormat.text)
     default = load_rules(rules, threshold, engine)
     names = reading or available_readings(default.directory)
     alternatives = [load_rules(rules, threshold, default.engine, readings=[name]) for name in names]
@@ -69,9 +79,13 @@ def readings(
     check_out(out, force, default, profiles)
     report = compare_readings(profiles, default, alternatives)
     if format is ReadingsFormat.text:
-        if out is not None:
-            raise typer.BadParameter("--out needs --format json, csv or markdown", param_hint="--out")
-        new_console().print(readings_view(report))
+        console = new_console()
+        if out is None:
+            console.print(readings_view(report))
+            return
+        with console.capture() as capture:
+            console.print(readings_view(report))
+        emit(capture.get(), out, force)
         return
     text = {
         ReadingsFormat.json: readings_json,
