@@ -1,7 +1,11 @@
 """Cold-process wall time of `decision classify` on the shipped domains.
 
 Prints the median of several runs, next to the floor set by importing the runtime
-dependencies alone, and their ratio. Run: python benchmarks/cold_start.py [RUNS]
+dependencies alone, and their ratio. With other installs' `decision` executables after
+the run count, runs them interleaved with this one (one run of each in turn), so that a
+busy machine slows all of them alike:
+
+    python benchmarks/cold_start.py [RUNS] [OTHER_DECISION ...]
 """
 
 from __future__ import annotations
@@ -13,25 +17,31 @@ import sys
 import time
 
 
-def median_wall(command: list[str], runs: int) -> float:
-    timings = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-        timings.append(time.perf_counter() - started)
-    return statistics.median(timings)
+def wall(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
 
 
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 15
     decision = shutil.which("decision") or sys.exit("install the project first: pip install .")
-    floor = median_wall([sys.executable, "-c", "import typer, rich.console, pydantic, yaml, durable.engine"], runs)
-    classify = median_wall([decision, "classify"], runs)
-    json_out = median_wall([decision, "classify", "--format", "json"], runs)
-    print(f"runs per command: {runs}")
+    executables = [decision, *sys.argv[2:]]
+    commands = {"floor": [sys.executable, "-c", "import typer, rich.console, pydantic, yaml, durable.engine"]}
+    for executable in executables:
+        commands[f"{executable} classify"] = [executable, "classify"]
+        commands[f"{executable} classify --format json"] = [executable, "classify", "--format", "json"]
+    timings: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            timings[name].append(wall(command))
+    floor = statistics.median(timings["floor"])
+    print(f"runs per command: {runs}, interleaved")
     print(f"import floor (typer, rich, pydantic, pyyaml, durable-rules): {floor:.3f} s median")
-    print(f"decision classify (table):  {classify:.3f} s median  ({classify / floor:.2f}x floor)")
-    print(f"decision classify --format json: {json_out:.3f} s median  ({json_out / floor:.2f}x floor)")
+    for name, values in timings.items():
+        if name != "floor":
+            median = statistics.median(values)
+            print(f"{name}: {median:.3f} s median  ({median / floor:.2f}x floor)")
 
 
 if __name__ == "__main__":

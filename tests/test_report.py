@@ -409,7 +409,8 @@ def test_an_output_is_never_written_over_an_input(run_cli, tmp_path, force):
     rules = tmp_path / "rules"
     shutil.copytree(RULES_DIR, rules)
     for args in (
-        ["classify", profile, "--out", profile, *force],
+        # (-f json: without it, the .yaml name is refused first, as a format classify does not write)
+        ["classify", profile, "-f", "json", "--out", profile, *force],
         ["classify", profile, "--rules", rules, "-f", "json", "--out", rules / "tree.yaml", *force],
         ["report", profile, "--out", tmp_path / "p.yaml", "-f", "markdown", *force],
     ):
