@@ -91,6 +91,29 @@ def rules_copy(tmp_path):
     return target
 
 
+def find_chromium() -> str | None:
+    """Debian's chromium, which the browser tests drive (Playwright's download is not used)."""
+    for candidate in (shutil.which("chromium"), "/usr/bin/chromium"):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session, driven by Playwright (launching one is most
+    of a browser test's time). Skips where Playwright or Chromium is missing; .ci/run
+    installs Chromium."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    executable = find_chromium()
+    if executable is None:
+        pytest.skip("Chromium not found (neither `chromium` on PATH nor /usr/bin/chromium); .ci/run installs it")
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
 def write(path: Path, text: str) -> Path:
     """Write a test input file (always under tmp_path) and return its path."""
     path.parent.mkdir(parents=True, exist_ok=True)

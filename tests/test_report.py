@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import shutil
 import struct
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DOMAINS_DIR, REPO, RULES_DIR, write
+from tests.conftest import DOMAINS_DIR, REPO, RULES_DIR, find_chromium, write
 
 HOSTILE_NAME = "<script>alert(1)</script>"
 HOSTILE_NOTE = "<img src=x onerror=alert(1)>"
@@ -324,13 +323,6 @@ def test_xlsx_needs_out_and_never_overwrites_without_force(run_cli, tmp_path):
 # --- real headless Chromium ---------------------------------------------------------------------
 
 
-def find_chromium() -> str | None:
-    for candidate in (shutil.which("chromium"), "/usr/bin/chromium"):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
 def chromium(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess:
     executable = find_chromium()
     if executable is None:
@@ -355,8 +347,11 @@ def png_facts(path: Path) -> tuple[int, int, int]:
     return width, height, len(set(zlib.decompress(idat)))
 
 
-def test_chromium_renders_hostile_text_as_text(html_report, tmp_path):
-    dom_text = chromium(tmp_path, "--dump-dom", html_report.as_uri()).stdout
+def test_chromium_renders_hostile_text_as_text(html_report, browser):
+    page = browser.new_page()
+    page.goto(html_report.as_uri())
+    dom_text = page.content()
+    page.close()
     dom = parse(dom_text)
     tags = [tag for tag, _ in dom.tags]
     assert "script" not in tags and "img" not in tags
@@ -369,9 +364,12 @@ def test_chromium_renders_hostile_text_as_text(html_report, tmp_path):
     assert "&lt;img src=x onerror=alert(1)&gt;" in dom_text
 
 
-def test_chromium_screenshot_shows_a_page(html_report, tmp_path):
+def test_chromium_screenshot_shows_a_page(html_report, tmp_path, browser):
     shot = tmp_path / "report.png"
-    chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,2000", html_report.as_uri())
+    page = browser.new_page(viewport={"width": 1280, "height": 2000})
+    page.goto(html_report.as_uri())
+    page.screenshot(path=str(shot))
+    page.close()
     width, height, distinct = png_facts(shot)
     assert (width, height) == (1280, 2000)
     # A blank page is about 12 kB with a handful of byte values; the report is far richer.

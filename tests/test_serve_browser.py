@@ -25,7 +25,6 @@ from decision.model.result import ScoreValue  # noqa: E402
 from decision.web.app import create_app  # noqa: E402
 from decision.web.room import Room  # noqa: E402
 from tests.conftest import DOMAINS_DIR, write  # noqa: E402
-from tests.test_report import find_chromium  # noqa: E402
 
 KEY = "facilitator-key"
 EVIL_NAME = "<script>window.pwned = 1</script>Evil domain"
@@ -64,17 +63,6 @@ def server(rulebook, tmp_path_factory):
     server.should_exit = True
     thread.join(timeout=10)
     room.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = find_chromium()
-    if executable is None:
-        pytest.skip("Chromium not found (neither `chromium` on PATH nor /usr/bin/chromium); .ci/run installs it")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 def facilitator_page(browser, base, domain="biotech"):
