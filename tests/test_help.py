@@ -33,7 +33,7 @@ def test_help_is_clean(run_cli, command):
     assert result.exit_code == 0, result.stderr
     usage = result.stdout.splitlines()[0]
     assert usage.startswith("Usage: decision " + " ".join(command))
-    for typer_only in ("{", "}", "<list[", "<Path>", "<str>", "<int>", "[[", "]]"):
+    for typer_only in ("{", "}", "<list[", "<Path>", "<path>", "<str>", "<int>", "[[", "]]"):
         assert typer_only not in result.stdout, f"{typer_only!r} in the help of {' '.join(command)}"
 
 

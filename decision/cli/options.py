@@ -270,7 +270,9 @@ def emit(text, out: Path | None, force: bool) -> None:
 
 OutOption = Annotated[
     Path | None,
-    typer.Option("--out", help="Write to this file (atomically) instead of stdout.", show_default=False),
+    typer.Option(
+        "--out", metavar="FILE", help="Write to this file (atomically) instead of stdout.", show_default=False
+    ),
 ]
 ForceOption = Annotated[bool, typer.Option("--force", help="Allow --out to overwrite an existing file.")]
 
