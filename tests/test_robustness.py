@@ -552,6 +552,12 @@ def test_too_many_boxes_fall_back_to_draws_and_say_so(tmp_path, run_cli, monkeyp
     text = run_cli("robustness", path).stdout
     assert "demo: too many combinations" in text
     assert "drawn shares ±" in text
+    # Too long for 60 columns, the notice wraps under its text, not to column 0.
+    monkeypatch.setitem(CLI_ENV, "COLUMNS", "60")
+    lines = run_cli("robustness", path).stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("demo: too many"))
+    assert lines[start + 1].startswith(" " * len("demo: ")) and lines[start + 1].strip()
+    assert " ".join(line.strip() for line in lines[start : start + 2]).endswith("with sampling error")
 
 
 def test_exact_is_the_default_and_the_table_answers_the_workshop_questions(run_cli):

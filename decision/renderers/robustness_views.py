@@ -118,8 +118,7 @@ def robustness_view(report: RobustnessReport) -> Group:
         table.caption = f"{certain} of {len(report.domains)} domains: one outcome for certain; shares exact"
     parts: list = [Text(settings_line(report)), table, uncertain]
     notices = [d for d in report.domains if d.notice]
-    for domain in notices:
-        parts.append(Text(f"{domain.id}: {domain.notice}"))
+    parts.extend(_Hanging(domain.id, domain.notice, indent=0) for domain in notices)
     split = [d for d in report.domains if set(d.outcomes) != set(d.categories)]
     if split:
         shares = [
