@@ -427,18 +427,6 @@ def _located(document: YamlDocument, loc: tuple, code: str, message: str, *, pre
     return Problem(str(document.path), line, column, code, message)
 
 
-# The rules files a rulebook is built from; their digests are the rulebook's identity.
-RULES_FILES = (
-    "scales.yaml",
-    "scores.yaml",
-    "thresholds.yaml",
-    "criteria.yaml",
-    "tree.yaml",
-    "actions.yaml",
-    "workshop.yaml",
-    "portfolio.yaml",
-    "indicators.yaml",
-)
 # A process validates the same rules many times (every audit replay, every room reload,
 # every test). A Rulebook is frozen and a pure function of its files' bytes and the
 # readings, so one built from identical bytes is reused, with this run's folder.
@@ -449,7 +437,7 @@ _rulebooks: dict[tuple, Rulebook] = {}
 def _rules_identity(directory: Path, readings: tuple[str, ...]) -> tuple | None:
     parts = []
     try:
-        for name in (*RULES_FILES, *(f"readings/{r}.yaml" for r in readings)):
+        for name in (*RULE_FILES, *(f"readings/{r}.yaml" for r in readings)):
             parts.append(hashlib.sha256((directory / name).read_bytes()).hexdigest())
     except (OSError, ValueError):
         return None  # the full load reports it, located
