@@ -122,3 +122,23 @@ def test_an_unknown_format_still_lists_the_current_names(run_cli):
     result = run_cli("classify", "-f", "tabel")
     assert result.exit_code == 2
     assert "'text'" in result.stderr and "'table'" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["classify", "-f", "foo"], "Invalid value for '--format' / '-f': 'foo' is not one of 'text', 'json'"),
+        (["audit", "log", "-f", "foo"], "'foo' is not one of 'text', 'json'"),
+        (["robustness", "--draws", "abc"], "Invalid value for '--draws': expected a whole number"),
+        (["robustness", "--draws", "1.5"], "Invalid value for '--draws': expected a whole number"),
+        (["classify", "--engine", "drools"], "'drools' is not one of 'durable-rules', 'zen'"),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else "",
+)
+def test_a_bad_option_value_is_told_in_plain_words(run_cli, args, message):
+    # typer 0.29 checks option values with pydantic; its wording ("Value error, ...",
+    # "Input should be a valid integer, unable to parse string as an integer") is replaced.
+    result = run_cli(*args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Value error" not in result.stderr and "Input should be" not in result.stderr

@@ -20,6 +20,7 @@ from decision.cli.options import (
     EXIT_CHECK_FAILED,
     EXIT_INPUT,
     EXIT_RULES,
+    DecisionGroup,
     EngineOption,
     ForceOption,
     OutOption,
@@ -48,6 +49,7 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "token_normalize_func
 def _new_app() -> typer.Typer:
     return typer.Typer(
         name="decision",
+        cls=DecisionGroup,
         context_settings=CONTEXT_SETTINGS,
         help="Sort strategic domains into VARIO's categories and explain every path.",
         no_args_is_help=True,

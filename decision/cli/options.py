@@ -40,6 +40,39 @@ def normalise_token(token: str) -> str:
     return CHOICE_ALIASES.get(token, token)
 
 
+# typer 0.29 checks option values with pydantic, whose message for a bad choice begins
+# with its own class of error ("Value error, 'foo' is not one of ...") and for a bad
+# number names Python's types; a person needs plain words.
+_PYDANTIC_PREFIX = "Value error, "
+_PYDANTIC_WORDING = {
+    "Input should be a valid integer": "expected a whole number",
+    "Input should be a valid number": "expected a number",
+}
+
+
+def _plain_usage_message(message: str) -> str:
+    message = message.removeprefix(_PYDANTIC_PREFIX)
+    for start, plain in _PYDANTIC_WORDING.items():
+        if message.startswith(start):
+            return plain
+    return message
+
+
+class DecisionGroup(typer.core.TyperGroup):
+    """The root command group: every command's usage errors pass through its invoke."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            # Recognised by module, not imported: a plain install has typer's own copy of
+            # click only (see handles_errors).
+            message = getattr(exc, "message", None)
+            if "click" in type(exc).__module__ and isinstance(message, str):
+                exc.message = _plain_usage_message(message)
+            raise
+
+
 def _conventional_argument_help() -> None:
     """Write arguments in help as people know them from other tools: ``ID``, ``[PATH]...``.
 
