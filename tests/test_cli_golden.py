@@ -349,3 +349,25 @@ def test_out_never_replaces_a_device_or_pipe(run_cli, tmp_path):
         assert pipe.is_fifo()
     result = run_cli("classify", "-f", "json", "--out", "/dev/null", "--force")
     assert result.exit_code == 2 and Path("/dev/null").is_char_device()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["classify"],
+        ["readings", "domains/chemicals.yaml"],
+        ["indicators", "compare", COUNTS, "--region", "Flanders"],
+    ],
+    ids=lambda a: a[0] if a[0] != "indicators" else "indicators compare",
+)
+def test_a_text_view_written_to_a_file_carries_no_terminal_colours(run_cli, monkeypatch, tmp_path, args):
+    # As from a colour terminal: the same run on stdout is coloured, the --out file is not.
+    monkeypatch.delitem(CLI_ENV, "NO_COLOR")
+    monkeypatch.setitem(CLI_ENV, "FORCE_COLOR", "1")
+    monkeypatch.setitem(CLI_ENV, "TERM", "xterm-256color")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert "\x1b[" in run_cli(*args).stdout
+    target = tmp_path / "view.txt"
+    assert run_cli(*args, "--out", target).exit_code == 0
+    text = target.read_text(encoding="utf-8")
+    assert text.strip() and "\x1b" not in text

@@ -30,6 +30,7 @@ from decision.cli.options import (
     ThresholdOption,
     check_out,
     emit,
+    emit_view,
     handles_errors,
     load_profile_paths,
     load_rules,
@@ -156,13 +157,7 @@ def classify(
     else:
         from decision.renderers.rich_views import portfolio_table
 
-        console = new_console()
-        if out is not None:
-            with console.capture() as capture:
-                console.print(portfolio_table(results))
-            emit(capture.get(), out, force)
-        else:
-            console.print(portfolio_table(results))
+        emit_view(portfolio_table(results), out, force)
 
 
 @app.command()

@@ -10,6 +10,7 @@ Exit codes: 0 success; 1 a check failed (``rules check``, ``audit verify``); 2 b
 from __future__ import annotations
 
 import functools
+import io
 import os
 import sys
 from enum import StrEnum
@@ -157,6 +158,21 @@ PathsArgument = Annotated[
 def new_console(stderr: bool = False) -> Console:
     # Width comes from COLUMNS when set (tests pin it); colour obeys NO_COLOR.
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def emit_view(view, out: Path | None, force: bool) -> None:
+    """A rich view on the terminal, or as plain text in the ``--out`` file (atomically).
+
+    The file gets the terminal's width but never its colours: a console capturing from a
+    real terminal would write its escape codes into the file.
+    """
+    console = new_console()
+    if out is None:
+        console.print(view)
+        return
+    plain = Console(file=io.StringIO(), width=console.width, color_system=None, highlight=False, soft_wrap=False)
+    plain.print(view)
+    emit(plain.file.getvalue(), out, force)
 
 
 def handles_errors(command):

@@ -27,9 +27,9 @@ from decision.cli.options import (
     RulesOption,
     check_out,
     emit,
+    emit_view,
     handles_errors,
     load_rules,
-    new_console,
     out_format,
 )
 from decision.errors import UsageError
@@ -229,16 +229,8 @@ def compare(
         emit(sensitivity_json(report), out, force)
     elif format is CompareFormat.csv:
         emit(sensitivity_csv(report), out, force)
-    elif out is not None:
-        import io
-
-        from rich.console import Console
-
-        console = Console(file=io.StringIO(), width=120, highlight=False, color_system=None)
-        console.print(sensitivity_view(report))
-        emit(console.file.getvalue(), out, force)
     else:
-        new_console().print(sensitivity_view(report))
+        emit_view(sensitivity_view(report), out, force)
 
 
 def register(app: typer.Typer) -> None:

@@ -17,10 +17,10 @@ from decision.cli.options import (
     ThresholdOption,
     check_out,
     emit,
+    emit_view,
     handles_errors,
     load_profile_paths,
     load_rules,
-    new_console,
     out_format,
 )
 
@@ -79,13 +79,7 @@ def readings(
     check_out(out, force, default, profiles)
     report = compare_readings(profiles, default, alternatives)
     if format is ReadingsFormat.text:
-        console = new_console()
-        if out is None:
-            console.print(readings_view(report))
-            return
-        with console.capture() as capture:
-            console.print(readings_view(report))
-        emit(capture.get(), out, force)
+        emit_view(readings_view(report), out, force)
         return
     text = {
         ReadingsFormat.json: readings_json,
