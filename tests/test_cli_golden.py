@@ -169,7 +169,10 @@ def test_out_infers_the_format_on_every_command(run_cli, tmp_path, case):
     ("args", "message"),
     [
         (["readings", "-f", "csv", "--out", "{tmp}/r.json"], "the name says json but --format is csv"),
-        (["readings", "--out", "{tmp}/r.xlsx"], "this command does not write xlsx; it writes text, json, csv"),
+        (
+            ["readings", "--out", "{tmp}/r.xlsx"],
+            "does not write xlsx; name the file .txt, .json, .csv, .md, or give --format",
+        ),
         (["classify", "--out", "{tmp}/p.yaml"], "this command does not write yaml"),
         (["indicators", "compare", COUNTS, "--region", "Flanders", "--out", "{tmp}/c.md"], "does not write markdown"),
         (

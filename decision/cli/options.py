@@ -348,8 +348,9 @@ def out_format(format: StrEnum | None, out: Path | None, formats: type[StrEnum],
     known = {member.value: member for member in formats}
     implied = known.get(named) if named is not None else None
     if named is not None and implied is None and format is None:
-        choices = ", ".join(known)
-        raise UsageError(f"--out {out}: this command does not write {named}; it writes {choices}")
+        suffixes = {value: suffix for suffix, value in reversed(SUFFIX_FORMATS.items())}
+        names = ", ".join(suffixes[value] for value in known if value in suffixes)
+        raise UsageError(f"--out {out}: this command does not write {named}; name the file {names}, or give --format")
     if format is None:
         return implied or default
     if implied is not None and implied is not format:
