@@ -670,3 +670,14 @@ def test_profile_models_are_kept_per_registries_never_across_different_ones(rule
     scales = rules_copy / "scales.yaml"
     scales.write_text(scales.read_text(encoding="utf-8").replace("max: 5", "max: 6"), encoding="utf-8")
     assert load_profiles([profile], load_rulebook(rules_copy))[0].scores["science"].value == 5.5
+
+
+def test_kept_values_are_bounded_and_the_oldest_goes_first():
+    from decision.inputs.kept import Kept
+
+    kept = Kept(2)
+    assert kept.keep("a", 1) == 1 and kept.keep("b", 2) == 2
+    kept.keep("a", 10)  # a key kept again is replaced, nothing dropped
+    assert (kept.get("a"), kept.get("b")) == (10, 2)
+    kept.keep("c", 3)
+    assert (kept.get("a"), kept.get("b"), kept.get("c")) == (None, 2, 3)

@@ -28,6 +28,7 @@ from pydantic_core import PydanticCustomError
 
 from decision.errors import Problem, ProfileError, UsageError, did_you_mean, plain_message
 from decision.inputs.indicators import derive_scores
+from decision.inputs.kept import Kept
 from decision.inputs.rulebook import Rulebook
 from decision.inputs.yaml_source import YamlDocument, YamlLoadError, load_yaml_file
 from decision.model.result import IndicatorValue, ScoreValue
@@ -381,11 +382,10 @@ def _indicator_validator(rulebook: Rulebook, name: str):
     return Annotated[Any, PlainValidator(validate), WithJsonSchema(schema)]
 
 
-# Building the models is a pydantic schema build each time; every run (an audit replay,
-# the room, each test) loads its own Rulebook of the same registries. The models depend
-# only on what this key holds, so they are kept by it.
-_MODELS_KEPT = 32
-_models: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {}
+# Building the models is a pydantic schema build each time, and every run loads its own
+# Rulebook of the same registries (decision.inputs.kept). The models depend only on what
+# this key holds, so they are kept by it.
+_models: Kept[tuple[type[BaseModel], type[BaseModel]]] = Kept(32)
 
 
 def _registries_key(rulebook: Rulebook) -> str:
@@ -402,12 +402,7 @@ def _registries_key(rulebook: Rulebook) -> str:
 def profile_models(rulebook: Rulebook) -> tuple[type[BaseModel], type[BaseModel]]:
     """The pydantic models of one profile and of a ``domains:`` list, for this rulebook."""
     key = _registries_key(rulebook)
-    models = _models.get(key)
-    if models is None:
-        if len(_models) >= _MODELS_KEPT:
-            _models.pop(next(iter(_models)))
-        models = _models[key] = _build_profile_models(rulebook)
-    return models
+    return _models.get(key) or _models.keep(key, _build_profile_models(rulebook))
 
 
 def _build_profile_models(rulebook: Rulebook) -> tuple[type[BaseModel], type[BaseModel]]:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from decision.errors import Problem, RulesError, UsageError, did_you_mean, plain_message
 from decision.inputs.indicators import IndicatorRules, IndicatorsFile, check_indicator_rules
+from decision.inputs.kept import Kept
 from decision.inputs.readings import Locator, ReadingInfo, apply_readings, load_reading_document
 from decision.inputs.yaml_source import YamlDocument, YamlLoadError, load_yaml_file
 
@@ -427,11 +428,10 @@ def _located(document: YamlDocument, loc: tuple, code: str, message: str, *, pre
     return Problem(str(document.path), line, column, code, message)
 
 
-# A process validates the same rules many times (every audit replay, every room reload,
-# every test). A Rulebook is frozen and a pure function of its files' bytes and the
-# readings, so one built from identical bytes is reused, with this run's folder.
-_RULEBOOKS_KEPT = 16
-_rulebooks: dict[tuple, Rulebook] = {}
+# A process validates the same rules many times (decision.inputs.kept). A Rulebook is
+# frozen and a pure function of its files' bytes and the readings, so one built from
+# identical bytes is reused, with this run's folder.
+_rulebooks: Kept[Rulebook] = Kept(16)
 
 
 def _rules_identity(directory: Path, readings: tuple[str, ...]) -> tuple | None:
@@ -456,11 +456,7 @@ def load_rulebook(directory: Path, readings: list[str] | tuple[str, ...] = ()) -
     if kept is not None:
         return replace(kept, directory=directory)
     rulebook = _load_rulebook(directory, readings)
-    if identity is not None:
-        if len(_rulebooks) >= _RULEBOOKS_KEPT:
-            _rulebooks.pop(next(iter(_rulebooks)))
-        _rulebooks[identity] = rulebook
-    return rulebook
+    return _rulebooks.keep(identity, rulebook) if identity is not None else rulebook
 
 
 def _load_rulebook(directory: Path, readings: list[str] | tuple[str, ...]) -> Rulebook:

@@ -19,6 +19,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
 from decision.errors import Problem
+from decision.inputs.kept import Kept
 
 # Profiles and rules are a few kilobytes; a file a thousand times that is a mistake.
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -159,14 +160,12 @@ def load_yaml_file(path: Path) -> YamlDocument:
     return load_yaml_text(text, path)
 
 
-# The same rules and profile files are read again and again by one process (the room
-# re-reads them, every audit replay reads them, the test suite thousands of times), and
-# composing YAML in Python is most of the cost. Parsed small documents are kept by their
-# exact text and handed out as copies; large ones (a 100,000-domain file) are not kept,
-# so memory stays proportional to what a run holds anyway.
-_MEMO_MAX_TEXT = 64 * 1024
-_MEMO_MAX_DOCUMENTS = 512
-_memo: dict[str, YamlDocument] = {}
+# Composing YAML in Python is most of reading a file, and a process reads the same files
+# again and again (decision.inputs.kept). Small documents are kept by their exact text and
+# handed out as copies; large ones (a 100,000-domain file) are not kept, so memory stays
+# proportional to what a run holds anyway.
+_KEPT_MAX_TEXT = 64 * 1024
+_parsed: Kept[YamlDocument] = Kept(512)
 
 
 def _copied(value: Any) -> Any:
@@ -181,14 +180,12 @@ def _copied(value: Any) -> Any:
 def load_yaml_text(text: str, path: Path) -> YamlDocument:
     """Parse YAML text attributed to ``path`` (used for files and for tests)."""
     # Kept by text alone: a copy of the rules folder parses once, wherever it lies.
-    kept = _memo.get(text)
+    kept = _parsed.get(text)
     if kept is None:
         kept = _parse(text, Path(path))
-        if len(text) > _MEMO_MAX_TEXT:
+        if len(text) > _KEPT_MAX_TEXT:
             return kept
-        if len(_memo) >= _MEMO_MAX_DOCUMENTS:
-            _memo.pop(next(iter(_memo)))  # the oldest entry
-        _memo[text] = kept
+        _parsed.keep(text, kept)
     return YamlDocument(Path(path), _copied(kept.data), dict(kept.value_positions), dict(kept.key_positions))
 
 
