@@ -500,12 +500,18 @@ def _command_name(info: typer.models.CommandInfo) -> str:
     return info.name or typer.main.get_command_name(info.callback.__name__)
 
 
+def _core(name: str | None = None) -> typer.Typer:
+    """A new app with the root callback and the core commands: all, or the one ``name``."""
+    new = _new_app()
+    new.registered_callback = app.registered_callback
+    new.registered_commands = [c for c in app.registered_commands if name in (None, _command_name(c))]
+    new.registered_groups = [g for g in app.registered_groups if name in (None, g.name)]
+    return new
+
+
 def full_app() -> typer.Typer:
     """The app with every command registered (help, completion, and the tests' runner)."""
-    full = _new_app()
-    full.registered_callback = app.registered_callback
-    full.registered_commands = list(app.registered_commands)
-    full.registered_groups = list(app.registered_groups)
+    full = _core()
     register_all(full)
     return full
 
@@ -521,10 +527,7 @@ def app_for(args: list[str]) -> typer.Typer:
     name = args[0] if args else ""
     if not name or name.startswith("-") or os.environ.get(COMPLETION_VARIABLE):
         return full_app()
-    pruned = _new_app()
-    pruned.registered_callback = app.registered_callback
-    pruned.registered_commands = [info for info in app.registered_commands if _command_name(info) == name]
-    pruned.registered_groups = [info for info in app.registered_groups if info.name == name]
+    pruned = _core(name)
     if name in COMMAND_MODULES:
         register_module(pruned, COMMAND_MODULES[name])
     if not (pruned.registered_commands or pruned.registered_groups):
