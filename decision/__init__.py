@@ -12,3 +12,18 @@ stages below it (an import-linter contract in pyproject.toml checks this in CI):
     model        the result model and its plain-language wording
     output_file, errors   cross-cutting: atomic output, the exception types
 """
+
+import functools
+
+
+@functools.cache
+def tool_version() -> str:
+    """This installation's version of decision, or "unknown" when it runs from a checkout
+    that was never installed. Looked up once per process: reading the package metadata
+    takes a few milliseconds, and a recorded run asks for it more than once."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("decision")
+    except PackageNotFoundError:
+        return "unknown"

@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from decision import tool_version
 from decision.audit.store import (
     AuditStore,
     RunRecord,
@@ -377,15 +378,6 @@ def _run_on_files_now(record: RunRecord) -> _Replayed:
     return _Replayed([r.model_dump(mode="json") for r in results], [r.model_dump(mode="json") for r in hypothetical])
 
 
-def _tool_now() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("decision")
-    except PackageNotFoundError:
-        return "unknown"
-
-
 class Replayer:
     """Replays records of one store, each distinct set of stored inputs once."""
 
@@ -401,7 +393,7 @@ class Replayer:
             "run_id": record.run_id,
             "command": record.command,
             "tool_version": record.tool_version,
-            "tool_version_now": _tool_now(),
+            "tool_version_now": tool_version(),
             "consistency": consistency_problems(record),
         }
         key = _replay_key(record)

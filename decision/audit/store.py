@@ -88,6 +88,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from decision import tool_version
 from decision.errors import DecisionError
 from decision.model.result import DomainResult, ThresholdUsed
 
@@ -400,12 +401,7 @@ class AuditStore:
             for statement in (_SCHEMA + _BLOBS).split(";\n"):
                 if statement.strip():
                     db.execute(statement)
-            from importlib.metadata import PackageNotFoundError, version
-
-            try:
-                tool = version("decision")
-            except PackageNotFoundError:
-                tool = "unknown"
+            tool = tool_version()
             db.executemany(
                 "INSERT INTO meta (key, value) VALUES (?, ?)",
                 [
@@ -612,10 +608,13 @@ class AuditStore:
                 text = canonical_json(data)
                 digest = chain_hash(prev_hash, text)
                 for sha, raw in blobs.items():
-                    db.execute(
-                        "INSERT OR IGNORE INTO blobs (sha256, size, content) VALUES (?, ?, ?)",
-                        (sha, len(raw), zlib.compress(raw, 6)),
-                    )
+                    # Most blobs of a repeated run are stored already: compressing them
+                    # again only to be ignored was a fifth of the time of a record.
+                    if db.execute("SELECT 1 FROM blobs WHERE sha256 = ?", (sha,)).fetchone() is None:
+                        db.execute(
+                            "INSERT INTO blobs (sha256, size, content) VALUES (?, ?, ?)",
+                            (sha, len(raw), zlib.compress(raw, 6)),
+                        )
                 row = _Row(run_id, data["created_at"], data["by"], data["command"], text, prev_hash, digest)
                 # Never write what cannot be read back.
                 record = self._record(row)
@@ -827,12 +826,6 @@ def run_content(
     overridden), ``profiles`` the :class:`~decision.inputs.profiles.DomainProfile` objects read,
     ``sheets`` the :class:`~decision.inputs.sheets.Sheets` of a workshop run.
     """
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        tool_version = version("decision")
-    except PackageNotFoundError:
-        tool_version = "unknown"
     blobs: dict[str, bytes] = {}
 
     def keep(data: bytes) -> str:
@@ -876,7 +869,7 @@ def run_content(
         "command": command,
         "args": list(args),
         "params": params,
-        "tool_version": tool_version,
+        "tool_version": tool_version(),
         "cwd": os.getcwd(),
         "rules_dir": os.path.abspath(rules_dir),
         "sheets_dir": sheets_dir,

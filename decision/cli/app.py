@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from decision import tool_version
 from decision.cli.options import (
     EXIT_CHECK_FAILED,
     EXIT_INPUT,
@@ -472,9 +473,7 @@ def _rules_check_json(rulebook, report, *, check_readings: bool, engines: bool, 
 
 def _version(value: bool) -> None:
     if value:
-        from importlib.metadata import version
-
-        typer.echo(f"decision {version('decision')}")
+        typer.echo(f"decision {tool_version()}")
         raise typer.Exit()
 
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from decision import tool_version
 from decision.inputs.rulebook import Rulebook
 from decision.model.result import DomainResult, RecordBinding
 from decision.model.wording import number, plural, reading_text
@@ -170,12 +171,8 @@ def header_facts(
 ) -> list[tuple[str, str]]:
     """The facts at the top of the report: what was classified, with which rules, and
     (with --record) where the run is recorded."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        tool = f"decision {version('decision')}"
-    except PackageNotFoundError:  # running from a checkout without an install
-        tool = "decision"
+    version = tool_version()
+    tool = "decision" if version == "unknown" else f"decision {version}"
     overridden = [f"{name} {t.op} {t.value:g}" for name, t in rulebook.thresholds.items() if t.origin != "rules"]
     files = sorted({r.file for r in results})
     return [
