@@ -52,11 +52,15 @@ def assert_same(rulebook, profiles):
 @requires_durable
 @pytest.mark.parametrize(
     "overrides",
+    # Each case walks the whole grid with both engines (about half a second): all slow.
+    # The default run keeps the shipped case through the command line
+    # (test_rules_check_engines_from_the_command_line, with the same counts) and
+    # overridden thresholds through test_engines_agree_under_threshold_overrides.
     [
-        {},
+        pytest.param({}, marks=pytest.mark.slow),
         pytest.param({"science": 4.5}, marks=pytest.mark.slow),
         pytest.param({"economic": 0.0001, "opportunity": 2.999999}, marks=pytest.mark.slow),
-        {"transition": 0.0, "innovation": 5.0},
+        pytest.param({"transition": 0.0, "innovation": 5.0}, marks=pytest.mark.slow),
     ],
     ids=["shipped", "science-4.5", "tiny-and-odd", "scale-ends"],
 )

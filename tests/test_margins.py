@@ -141,6 +141,9 @@ def test_score_margins_match_the_engine_with_strict_thresholds(rules_copy):
     _check_against_engine(rulebook, _profile({"economic": 4.2, "science": 4, "opportunity": 5}, "gaps"), step=0.05)
 
 
+# Reclassifies the portfolio at about 200 threshold values (half a second); the default
+# run keeps test_threshold_margins_of_the_shipped_portfolio and the score margins' checks.
+@pytest.mark.slow
 def test_threshold_margins_match_brute_force_with_the_engine(rulebook, profiles):
     portfolio = list(profiles.values())
     report = threshold_margins(rulebook, portfolio)

@@ -476,7 +476,7 @@ def brute_force_sobol(rulebook, scores: list[ScoreInput], target: str) -> dict[s
     return indices
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2, *(pytest.param(seed, marks=pytest.mark.slow) for seed in (3, 4, 5))])
+@pytest.mark.parametrize("seed", [1, 2, *(pytest.param(seed, marks=pytest.mark.slow) for seed in (0, 3, 4, 5))])
 def test_sobol_indices_equal_a_brute_force_enumeration(rulebook, seed):
     rng = random.Random(seed)
     scores = []
