@@ -17,6 +17,14 @@ def did_you_mean(word: str, known: Iterable[str]) -> str:
     return f'; did you mean "{match[0]}"?' if match else ""
 
 
+def unknown_name(kind: str, name: object, known: Iterable[str]) -> str:
+    """'unknown score "sciense"; did you mean "science"? (known: economic, ...)': the one
+    wording for a name a registry lacks. The known names keep the registry's own order
+    (for scores, the order of the rules, as in every table), never a sorted copy."""
+    names = [str(k) for k in known]
+    return f'unknown {kind} "{name}"{did_you_mean(str(name), names)} (known: {", ".join(names)})'
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     """One located complaint about an input file: ``file:line:col: field: message``."""

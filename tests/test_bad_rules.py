@@ -18,7 +18,7 @@ from decision.errors import Problem, RulesError
 from decision.inputs.rulebook import load_rulebook
 from tests.conftest import RULES_DIR, write
 
-KNOWN_SCORES_SORTED = "economic, feasibility, innovation, opportunity, science, technology, transition"
+KNOWN_SCORES = "economic, innovation, technology, science, opportunity, transition, feasibility"
 
 
 def edit(rules: Path, name: str, old: str, new: str) -> Path:
@@ -423,8 +423,8 @@ def test_rules_files_are_not_modified(rules_copy, run_cli):
 @pytest.mark.parametrize(
     ("option", "message"),
     [
-        ("sciense=4", f'unknown score "sciense"; did you mean "science"? (known: {KNOWN_SCORES_SORTED})'),
-        ("xyz=4", f'unknown score "xyz" (known: {KNOWN_SCORES_SORTED})'),
+        ("sciense=4", f'unknown score "sciense"; did you mean "science"? (known: {KNOWN_SCORES})'),
+        ("xyz=4", f'unknown score "xyz" (known: {KNOWN_SCORES})'),
         ("science=abc", '--threshold "science=abc": "abc" is not a number'),
         ("science=9", "a threshold must lie within 0-5"),
         ("science=-0.5", "a threshold must lie within 0-5"),
@@ -475,7 +475,7 @@ def test_threshold_option_changes_a_classification(tmp_path, run_cli):
     science = after["thresholds"]["science"]
     assert (science["value"], science["op"], science["origin"]) == (4.5, ">=", "--threshold")
     others = {name: t["origin"] for name, t in after["thresholds"].items() if name != "science"}
-    assert others == {name: "rules" for name in KNOWN_SCORES_SORTED.split(", ") if name != "science"}
+    assert others == {name: "rules" for name in KNOWN_SCORES.split(", ") if name != "science"}
     science_readings = [r for step in after["path"] for r in step["readings"] if r["score"] == "science"]
     assert science_readings
     assert all(

@@ -14,7 +14,7 @@ from decision.inputs.profiles import load_profiles
 from tests.conftest import DOMAINS_DIR
 from tests.test_bad_profiles import assert_clean_failure
 
-KNOWN_SCORES_SORTED = "economic, feasibility, innovation, opportunity, science, technology, transition"
+KNOWN_SCORES = "economic, innovation, technology, science, opportunity, transition, feasibility"
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,10 @@ def test_set_accepts_numbers_symbols_and_na(rulebook):
         ("economic", '--set "economic": expected SCORE=VALUE, e.g. economic=4, economic=++ or economic=na'),
         ("economic=", '--set "economic=": expected SCORE=VALUE, e.g. economic=4, economic=++ or economic=na'),
         ("=4", '--set "=4": expected SCORE=VALUE, e.g. economic=4, economic=++ or economic=na'),
-        ("economik=4", f'--set "economik=4": unknown score "economik" (known: {KNOWN_SCORES_SORTED})'),
+        (
+            "economik=4",
+            f'--set "economik=4": unknown score "economik"; did you mean "economic"? (known: {KNOWN_SCORES})',
+        ),
         ("economic=7", '--set "economic=7": 7 is outside the scale 0-5'),
         ("economic=-0.5", '--set "economic=-0.5": -0.5 is outside the scale 0-5'),
         ("economic=nan", '--set "economic=nan": nan is not a finite number'),
@@ -171,7 +174,10 @@ def test_cli_threshold_applies_to_both_sides(run_cli):
     ("args", "message"),
     [
         (["nanotech", "--set", "economic=4"], 'error: no domain with id "nanotech" (known: '),
-        (["semiconductors", "--set", "sciense=4"], 'error: --set "sciense=4": unknown score "sciense" (known: '),
+        (
+            ["semiconductors", "--set", "sciense=4"],
+            'error: --set "sciense=4": unknown score "sciense"; did you mean "science"? (known: ',
+        ),
         (["semiconductors", "--set", "economic=5.5"], 'error: --set "economic=5.5": 5.5 is outside the scale 0-5'),
         (["semiconductors", "--set", "economic=lots"], 'error: --set "economic=lots": "lots" is neither a number'),
         (["semiconductors", "--set", "economic"], 'error: --set "economic": expected SCORE=VALUE'),

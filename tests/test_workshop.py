@@ -320,8 +320,8 @@ def test_yaml_sheets_refuse_ranges_factors_and_unknown_scores(tmp_path, run_cli)
     assert sheet_errors(run_cli, folder) == [
         f'{path}:3:28: scores.science.low: "low" is not allowed here: a participant\'s sheet gives one value per '
         "score, not a range",
-        f'{path}:4:3: scores.sciense: unknown score "sciense" (known: economic, innovation, technology, science, '
-        "opportunity, transition, feasibility)",
+        f'{path}:4:3: scores.sciense: unknown score "sciense"; did you mean "science"? (known: economic, '
+        "innovation, technology, science, opportunity, transition, feasibility)",
         f"{path}:5:1: feasibility_factors: a sheet holds scores only: give feasibility as a score, not as factors",
     ]
 

@@ -48,7 +48,7 @@ import numpy as np
 
 from decision.engine.bulk import UNDETERMINED, BulkEvaluator, outcome_label
 from decision.engine.walk import Engine
-from decision.errors import EngineError, UsageError
+from decision.errors import EngineError, UsageError, unknown_name
 from decision.inputs.profiles import DomainProfile
 from decision.inputs.rulebook import Rulebook, Threshold
 from decision.model.result import DomainResult, ScoreValue
@@ -188,8 +188,7 @@ def parse_fixed(rulebook: Rulebook, fixed: list[str] | None) -> list[str]:
     for raw in fixed or []:
         for name in (part.strip() for part in raw.split(",")):
             if name not in rulebook.scores:
-                known = ", ".join(rulebook.scores)
-                raise UsageError(f'--fix {name}: unknown score "{name}" (known: {known})')
+                raise UsageError(f"--fix {name}: {unknown_name('score', name, rulebook.scores)}")
             names.add(name)
     return [name for name in rulebook.scores if name in names]
 

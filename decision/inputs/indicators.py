@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from decision.errors import Problem
+from decision.errors import Problem, unknown_name
 from decision.inputs.yaml_source import YamlDocument
 from decision.model.result import Derivation, IndicatorUse, IndicatorValue, ScoreValue
 
@@ -201,10 +201,7 @@ def check_indicator_rules(
             problems.append(document.problem((*loc, "code"), rule.code, f'duplicate code "{rule.code}"'))
         seen_codes.add(rule.code)
         if rule.score not in scores:
-            known = ", ".join(sorted(scores))
-            problems.append(
-                document.problem((*loc, "score"), rule.code, f'unknown score "{rule.score}" (known: {known})')
-            )
+            problems.append(document.problem((*loc, "score"), rule.code, unknown_name("score", rule.score, scores)))
         elif rule.score in derivations:
             other = derivations[rule.score].code
             problems.append(
@@ -231,22 +228,18 @@ def check_indicator_rules(
             seen_inputs.add(item.indicator)
             definition = indicators.get(item.indicator)
             if definition is None:
-                known = ", ".join(indicators)
                 problems.append(
                     document.problem(
-                        (*item_loc, "indicator"),
-                        rule.code,
-                        f'unknown indicator "{item.indicator}" (known: {known})',
+                        (*item_loc, "indicator"), rule.code, unknown_name("indicator", item.indicator, indicators)
                     )
                 )
             transform = parsed.transforms.get(item.transform)
             if transform is None:
-                known = ", ".join(parsed.transforms)
                 problems.append(
                     document.problem(
                         (*item_loc, "transform"),
                         rule.code,
-                        f'unknown transform "{item.transform}" (known: {known})',
+                        unknown_name("transform", item.transform, parsed.transforms),
                     )
                 )
             elif definition is not None:

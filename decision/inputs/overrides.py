@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from decision.errors import UsageError
+from decision.errors import UsageError, unknown_name
 from decision.inputs.rulebook import Rulebook
 
 MISSING = "na"
@@ -24,8 +24,7 @@ def parse_set_options(options: list[str] | None, rulebook: Rulebook) -> dict[str
         if not sep or not name or not raw:
             raise UsageError(f'--set "{option}": expected SCORE=VALUE, e.g. economic=4, economic=++ or economic=na')
         if name not in rulebook.scores:
-            known = ", ".join(sorted(rulebook.scores))
-            raise UsageError(f'--set "{option}": unknown score "{name}" (known: {known})')
+            raise UsageError(f'--set "{option}": {unknown_name("score", name, rulebook.scores)}')
         if name in values:
             raise UsageError(f'--set "{option}": {name} is given more than once')
         if raw in rulebook.symbols:

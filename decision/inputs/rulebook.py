@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from decision.errors import Problem, RulesError, UsageError, did_you_mean, plain_message
+from decision.errors import Problem, RulesError, UsageError, plain_message, unknown_name
 from decision.inputs.indicators import IndicatorRules, IndicatorsFile, check_indicator_rules
 from decision.inputs.kept import Kept
 from decision.inputs.readings import Locator, ReadingInfo, apply_readings, load_reading_document
@@ -282,8 +282,7 @@ class Rulebook:
         """Why ``value`` cannot replace threshold ``name`` (None when it can): one check for
         ``--threshold`` and for the workshop room's sliders."""
         if name not in self.thresholds:
-            known = ", ".join(sorted(self.thresholds))
-            return f'unknown score "{name}"{did_you_mean(name, self.thresholds)} (known: {known})'
+            return unknown_name("score", name, self.thresholds)
         if not math.isfinite(value) or not self.scale.min <= value <= self.scale.max:
             return f"a threshold must lie within {self.scale.min:g}-{self.scale.max:g}"
         return None

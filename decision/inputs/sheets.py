@@ -40,7 +40,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from decision.errors import FieldError, Problem, ProfileError, did_you_mean, plain_message
+from decision.errors import FieldError, Problem, ProfileError, did_you_mean, plain_message, unknown_name
 from decision.inputs.profiles import ID_PATTERN, DomainKind, _display, _problems_from, _score_validator
 from decision.inputs.rulebook import Rulebook
 from decision.inputs.yaml_source import MAX_FILE_BYTES, YamlLoadError, load_yaml_file
@@ -191,7 +191,14 @@ def _yaml_sheet(path: Path, participant: str, rulebook: Rulebook) -> tuple[Sheet
         problems = []
         for problem in _problems_from(document, exc, ()):
             if problem.message.startswith("unknown score"):
-                problem = replace(problem, message=f"{problem.message} (known: {', '.join(rulebook.scores)})")
+                # The same words as a profile's unknown score, did-you-mean included.
+                word = re.search(r'"([^"]*)"', problem.message)
+                name = word.group(1) if word else ""
+                problem = replace(
+                    problem,
+                    message=f"{problem.message}{did_you_mean(name, rulebook.scores)}"
+                    f" (known: {', '.join(rulebook.scores)})",
+                )
             elif problem.message == 'unknown field "feasibility_factors"':
                 problem = replace(
                     problem, message="a sheet holds scores only: give feasibility as a score, not as factors"
@@ -511,8 +518,7 @@ def score_entry(rulebook: Rulebook, name: object, raw: object, field: str) -> tu
     the scale or a symbol (``na``: missing). Raises FieldError naming ``field``.
     """
     if not isinstance(name, str) or name not in rulebook.scores:
-        hint = did_you_mean(str(name), rulebook.scores)
-        raise FieldError(field, f'unknown score "{name}"{hint} (known: {", ".join(rulebook.scores)})')
+        raise FieldError(field, unknown_name("score", name, rulebook.scores))
     if isinstance(raw, dict | list):  # the file format's provenance mapping has no place in a room's sheet
         raise FieldError(field, "give a number or a symbol")
     try:
