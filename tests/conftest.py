@@ -29,6 +29,17 @@ if DURABLE_PROBLEM is not None and not os.environ.get(ENVIRONMENT):
 requires_durable = pytest.mark.skipif(DURABLE_PROBLEM is not None, reason=f"needs durable-rules: {DURABLE_PROBLEM}")
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config):
+    """No worker processes when the run names files or tests (pytest tests/test_x.py):
+    starting the workers takes longer than such a run. A folder, as in the default run,
+    is spread over the cores (pyproject.toml: -n auto)."""
+    for arg in config.args:
+        if not (config.invocation_params.dir / arg.split("::")[0]).is_dir():
+            return 0
+    return None
+
+
 @pytest.fixture(scope="session")
 def rulebook():
     """The shipped rulebook, loaded once."""
