@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -23,6 +24,15 @@ def unknown_name(kind: str, name: object, known: Iterable[str]) -> str:
     (for scores, the order of the rules, as in every table), never a sorted copy."""
     names = [str(k) for k in known]
     return f'unknown {kind} "{name}"{did_you_mean(str(name), names)} (known: {", ".join(names)})'
+
+
+def completed_unknown(message: str, known: Iterable[str]) -> str:
+    """A validator's bare 'unknown score "sciense"' in :func:`unknown_name`'s words: the
+    did-you-mean for the quoted name and the known names, in the registry's order."""
+    quoted = re.search(r'"([^"]*)"', message)
+    names = [str(k) for k in known]
+    hint = did_you_mean(quoted.group(1), names) if quoted else ""
+    return f"{message}{hint} (known: {', '.join(names)})"
 
 
 @dataclass(frozen=True, order=True)

@@ -26,7 +26,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from decision.errors import Problem, ProfileError, UsageError, did_you_mean, plain_message
+from decision.errors import Problem, ProfileError, UsageError, completed_unknown, did_you_mean, plain_message
 from decision.inputs.indicators import derive_scores
 from decision.inputs.kept import Kept
 from decision.inputs.rulebook import Rulebook
@@ -589,9 +589,6 @@ def load_profiles(paths: Iterable[Path], rulebook: Rulebook) -> list[DomainProfi
     single, many = profile_models(rulebook)
     profiles: list[DomainProfile] = []
     first_seen: dict[str, str] = {}
-    known = ", ".join(rulebook.scores)
-    known_factors = ", ".join(rulebook.factors)
-    known_indicators = ", ".join(rulebook.indicators.indicators)
     for path in files:
         try:
             document = load_yaml_file(path)
@@ -611,15 +608,13 @@ def load_profiles(paths: Iterable[Path], rulebook: Rulebook) -> list[DomainProfi
         except ValidationError as exc:
             for problem in _problems_from(document, exc, ()):
                 # The generated models know the registries; the message should too.
-                for prefix, names, listed in (
-                    ("unknown score", rulebook.scores, known),
-                    ("unknown feasibility factor", rulebook.factors, known_factors),
-                    ("unknown indicator", rulebook.indicators.indicators, known_indicators),
+                for prefix, names in (
+                    ("unknown score", rulebook.scores),
+                    ("unknown feasibility factor", rulebook.factors),
+                    ("unknown indicator", rulebook.indicators.indicators),
                 ):
                     if problem.message.startswith(prefix):
-                        word = re.search(r'"([^"]*)"', problem.message)
-                        hint = did_you_mean(word.group(1), names) if word else ""
-                        problem = replace(problem, message=f"{problem.message}{hint} (known: {listed})")
+                        problem = replace(problem, message=completed_unknown(problem.message, names))
                         break
                 problems.append(problem)
             continue

@@ -40,7 +40,15 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from decision.errors import FieldError, Problem, ProfileError, did_you_mean, plain_message, unknown_name
+from decision.errors import (
+    FieldError,
+    Problem,
+    ProfileError,
+    completed_unknown,
+    did_you_mean,
+    plain_message,
+    unknown_name,
+)
 from decision.inputs.profiles import ID_PATTERN, DomainKind, _display, _problems_from, _score_validator
 from decision.inputs.rulebook import Rulebook
 from decision.inputs.yaml_source import MAX_FILE_BYTES, YamlLoadError, load_yaml_file
@@ -191,14 +199,7 @@ def _yaml_sheet(path: Path, participant: str, rulebook: Rulebook) -> tuple[Sheet
         problems = []
         for problem in _problems_from(document, exc, ()):
             if problem.message.startswith("unknown score"):
-                # The same words as a profile's unknown score, did-you-mean included.
-                word = re.search(r'"([^"]*)"', problem.message)
-                name = word.group(1) if word else ""
-                problem = replace(
-                    problem,
-                    message=f"{problem.message}{did_you_mean(name, rulebook.scores)}"
-                    f" (known: {', '.join(rulebook.scores)})",
-                )
+                problem = replace(problem, message=completed_unknown(problem.message, rulebook.scores))
             elif problem.message == 'unknown field "feasibility_factors"':
                 problem = replace(
                     problem, message="a sheet holds scores only: give feasibility as a score, not as factors"
